@@ -1,0 +1,163 @@
+/**
+ * Why a packet was refused. One numeric enum shared by every layer that reads untrusted bytes
+ * (wire, crypto, data plane), so a drop is always a value, never an exception, and indexes a
+ * counter array directly. Reasons the draft calls security events carry `security: true`.
+ */
+export enum DropReason {
+  /** Not a drop: the check passed. Kept at 0 so `if (reason)` reads naturally. */
+  None = 0,
+
+  // IPv4 (RFC 791)
+  Ipv4Truncated,
+  Ipv4BadVersion,
+  Ipv4BadHeaderLength,
+  Ipv4BadTotalLength,
+  Ipv4BadChecksum,
+  // IPv6 (RFC 8200)
+  Ipv6Truncated,
+  Ipv6BadVersion,
+  Ipv6BadPayloadLength,
+  Ipv6ExtensionTruncated,
+  Ipv6ExtensionChainTooLong,
+  // Layer 4
+  NotIp,
+  TcpTruncated,
+  TcpBadDataOffset,
+  UdpTruncated,
+  UdpBadLength,
+  IcmpTruncated,
+  L4ChecksumBad,
+  /** A non-first fragment carries no L4 header; SVR needs reassembly first (6.5). */
+  L4HeaderInLaterFragment,
+  /** Metadata and signatures go on whole packets; fragments are reassembled first (6.5). */
+  FragmentNeedsReassembly,
+  UnsupportedProtocol,
+
+  // SVR metadata header and TLVs (4.6.2.1, 3.7.2.2)
+  MetadataTruncated,
+  MetadataBadVersion,
+  MetadataBadHeaderLength,
+  MetadataBadPayloadLength,
+  MetadataTlvTruncated,
+  MetadataTlvBadLength,
+  MetadataTlvBadValue,
+  MetadataTlvWrongSection,
+  MetadataMissingRequiredTlv,
+  MetadataDuplicateTlv,
+  // Metadata encryption (4.6.2.2, D-4)
+  MetadataNoCipherKey,
+  MetadataBadPadding,
+  // HMAC (4.5.2, D-1, D-2)
+  HmacMissing,
+  HmacMismatch,
+  // Packet surgery
+  NoRoomInBuffer,
+  NotTcp,
+  NotUdp,
+  MetadataNotPresent,
+}
+
+export interface DropReasonInfo {
+  /** kebab-case code printed by the CLI, logs and metrics. */
+  readonly code: string;
+  /** Draft section (or RFC) whose check this enforces. */
+  readonly section: string;
+  /** The draft asks for a security event to be noted when this happens. */
+  readonly security: boolean;
+  readonly text: string;
+}
+
+const info = (code: string, section: string, security: boolean, text: string): DropReasonInfo => ({
+  code,
+  section,
+  security,
+  text,
+});
+
+/** Indexed by DropReason. */
+export const DROP_REASONS: readonly DropReasonInfo[] = [
+  info('none', '-', false, 'not dropped'),
+  info('ipv4-truncated', 'RFC 791', false, 'shorter than an IPv4 header'),
+  info('ipv4-bad-version', 'RFC 791', false, 'IP version field is not 4'),
+  info('ipv4-bad-header-length', 'RFC 791', false, 'IHL below 5 or past the end of the packet'),
+  info(
+    'ipv4-bad-total-length',
+    'RFC 791',
+    false,
+    'total length below the header or beyond the bytes received',
+  ),
+  info('ipv4-bad-checksum', 'RFC 791', false, 'IPv4 header checksum does not verify'),
+  info('ipv6-truncated', 'RFC 8200', false, 'shorter than an IPv6 header'),
+  info('ipv6-bad-version', 'RFC 8200', false, 'IP version field is not 6'),
+  info('ipv6-bad-payload-length', 'RFC 8200', false, 'payload length beyond the bytes received'),
+  info('ipv6-extension-truncated', 'RFC 8200', false, 'an extension header runs past the packet'),
+  info('ipv6-extension-chain-too-long', 'RFC 8200', false, 'more extension headers than any sane packet has'),
+  info('not-ip', 'RFC 791', false, 'first nibble is neither 4 nor 6'),
+  info('tcp-truncated', 'RFC 9293', false, 'shorter than a TCP header'),
+  info('tcp-bad-data-offset', 'RFC 9293', false, 'TCP data offset below 5 or past the segment'),
+  info('udp-truncated', 'RFC 768', false, 'shorter than a UDP header'),
+  info('udp-bad-length', 'RFC 768', false, 'UDP length below 8 or beyond the IP payload'),
+  info('icmp-truncated', 'RFC 792', false, 'shorter than an ICMP header'),
+  info('l4-checksum-bad', 'RFC 1071', false, 'TCP/UDP/ICMP checksum does not verify'),
+  info('l4-header-in-later-fragment', '6.5', false, 'non-first fragment: no transport header to read'),
+  info(
+    'fragment-needs-reassembly',
+    '6.5',
+    false,
+    'an IP fragment: metadata and signatures need the whole packet',
+  ),
+  info('unsupported-protocol', '4.1', false, 'protocol is not TCP, UDP or ICMP'),
+  info('metadata-truncated', '4.6.2.1', true, 'metadata block shorter than its header says'),
+  info('metadata-bad-version', '7.1', true, 'metadata header version is not 1'),
+  info('metadata-bad-header-length', '3.7.2.2', true, 'header length below 12 or beyond the block'),
+  info('metadata-bad-payload-length', '3.7.2.2', true, 'payload length beyond the block'),
+  info('metadata-tlv-truncated', '4.6.2.1', true, 'a TLV runs past the end of its section'),
+  info('metadata-tlv-bad-length', '4.6.2.1', true, 'a fixed-size TLV has the wrong length'),
+  info('metadata-tlv-bad-value', '4.6.2.1', true, 'a TLV value is not reasonable'),
+  info('metadata-tlv-wrong-section', '7', true, 'a header TLV among payload TLVs or the reverse'),
+  info('metadata-missing-required-tlv', '4.3', true, 'a TLV that 4.3 requires is absent'),
+  info('metadata-duplicate-tlv', '4.6.2.1', true, 'a TLV that may appear once appears twice'),
+  info('metadata-no-cipher-key', '3.6', false, 'no key is known for the security identifier in the metadata'),
+  info('metadata-bad-padding', '4.6.2.2', true, 'decryption left non-zero padding: wrong key or tampering'),
+  info('hmac-missing', '4.5.2', true, 'packet too short to carry the HMAC signature'),
+  info('hmac-mismatch', '4.5.2', true, 'HMAC signature does not verify in any allowed time window'),
+  info('no-room-in-buffer', '-', false, 'packet buffer has no headroom or tailroom for the change'),
+  info('not-tcp', '4.2.7', false, 'operation needs a TCP packet'),
+  info('not-udp', '4.6.3', false, 'operation needs a UDP packet'),
+  info('metadata-not-present', '4.6.1', false, 'payload does not start with the metadata cookie'),
+];
+
+export const DROP_REASON_COUNT = DROP_REASONS.length;
+
+export function dropReasonInfo(r: DropReason): DropReasonInfo {
+  const i = DROP_REASONS[r];
+  if (i === undefined) throw new RangeError(`unknown DropReason ${r}`);
+  return i;
+}
+
+/** Counts drops per reason in one typed array: incrementing allocates nothing. */
+export class DropCounters {
+  readonly counts = new Uint32Array(DROP_REASON_COUNT);
+
+  add(r: DropReason): void {
+    this.counts[r]++;
+  }
+
+  get(r: DropReason): number {
+    return this.counts[r];
+  }
+
+  total(): number {
+    let t = 0;
+    for (let i = 1; i < this.counts.length; i++) t += this.counts[i];
+    return t;
+  }
+
+  /** Non-zero counters keyed by code, for CLI, API and metrics. */
+  snapshot(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (let i = 1; i < this.counts.length; i++)
+      if (this.counts[i] > 0) out[DROP_REASONS[i].code] = this.counts[i];
+    return out;
+  }
+}

@@ -1,0 +1,103 @@
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { metadataDecode, metadataEncode } from './commands/metadata.js';
+import { packetDecode } from './commands/packet.js';
+import { CliError } from './errors.js';
+
+/**
+ * `svr`: the command line. Every command prints its result on stdout (text, or JSON with
+ * --json), one clear line on stderr for bad input, and exits 0 (ok), 1 (a packet failed a
+ * check) or 2 (unusable input or arguments).
+ */
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+      version?: string;
+    };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+export function buildProgram(): Command {
+  const program = new Command('svr')
+    .description('Secure Vector Routing (draft-menon-svr-02): codecs, tools and router')
+    .version(version(), '-V, --version')
+    .showSuggestionAfterError()
+    .exitOverride()
+    .configureOutput({ outputError: (s, write) => write(`svr: ${s.replace(/^error: /, '').trim()}\n`) });
+
+  const metadata = program.command('metadata').description('SVR metadata blocks (draft section 7)');
+  metadata
+    .command('decode')
+    .description('decode one metadata block: header fields and every TLV')
+    .requiredOption('--hex <hex>', 'the block as hex')
+    .option('--cipher-key <hex>', 'AES-128/256 key: payload TLVs are encrypted (D-4)')
+    .option('--json', 'print JSON (the form `metadata encode` reads)')
+    .action((o: { hex: string; cipherKey?: string; json?: boolean }) => {
+      process.stdout.write(metadataDecode(o));
+    });
+  metadata
+    .command('encode')
+    .description('encode the JSON form (file, or stdin when omitted or "-") to a hex block')
+    .argument('[file]', 'JSON file as `metadata decode --json` prints it')
+    .option('--cipher-key <hex>', 'encrypt payload TLVs with AES-128/256-CBC')
+    .option('--iv <hex>', '16-byte IV (default: random) for reproducible output')
+    .action((file: string | undefined, o: { cipherKey?: string; iv?: string }) => {
+      process.stdout.write(metadataEncode(file, o));
+    });
+
+  const packet = program.command('packet').description('whole IP packets');
+  packet
+    .command('decode')
+    .description('decode packets: IP, TCP/UDP/ICMP, metadata, HMAC signature validity')
+    .option('--hex <hex>', 'one IP packet as hex')
+    .option('--pcap <file>', 'a pcap or pcapng capture')
+    .option('--cipher-key <hex>', 'metadata cipher key (payload TLVs are encrypted)')
+    .addOption(
+      new Option('--hmac <method>', 'packets end with an HMAC signature').choices([
+        'sha1',
+        'sha256-128',
+        'sha256',
+      ]),
+    )
+    .option('--hmac-key <hex>', 'HMAC key')
+    .option(
+      '--time-window <n|auto|none>',
+      'time-based HMAC window (floor(unix seconds / 2)); auto: from the capture time or now; none: plain HMAC',
+    )
+    .option('--json', 'print JSON')
+    .action((o: Parameters<typeof packetDecode>[0]) => {
+      const r = packetDecode(o);
+      process.stdout.write(r.stdout);
+      for (const l of r.stderr) process.stderr.write(`svr: ${l}\n`);
+      process.exitCode = r.exitCode;
+    });
+  return program;
+}
+
+export function main(argv: string[]): number {
+  const program = buildProgram();
+  try {
+    program.parse(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Help and version are successes; everything else commander rejects is a usage error.
+      if (
+        e.code === 'commander.helpDisplayed' ||
+        e.code === 'commander.version' ||
+        e.code === 'commander.help'
+      )
+        return 0;
+      return 2;
+    }
+    if (e instanceof CliError) {
+      process.stderr.write(`svr: ${e.message}\n`);
+      return e.exitCode;
+    }
+    throw e;
+  }
+}
