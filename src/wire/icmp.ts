@@ -1,8 +1,8 @@
 import { readU16, readU32, writeU16 } from '../base/bytes.js';
 import { DropReason } from '../base/drop-reason.js';
+import { HeaderView } from './view.js';
 
 export const ICMP_HEADER = 8;
-const EMPTY = new Uint8Array(0);
 
 // ICMPv4 (RFC 792)
 export const ICMP4_ECHO_REPLY = 0;
@@ -24,25 +24,15 @@ export const ICMP6_ECHO_REPLY = 129;
  * type, code, checksum, then identifier/sequence for echo, or unused/MTU/pointer for errors,
  * whose body quotes the offending IP header and the first bytes of its payload.
  */
-export class IcmpHeader {
-  b: Uint8Array = EMPTY;
-  o = 0;
+export class IcmpHeader extends HeaderView {
   /** Which family: decides the type numbers. */
   v6 = false;
 
   check(b: Uint8Array, off: number, len: number, v6: boolean): DropReason {
     if (len < ICMP_HEADER) return DropReason.IcmpTruncated;
-    this.b = b;
-    this.o = off;
+    this.at(b, off);
     this.v6 = v6;
     return DropReason.None;
-  }
-
-  at(b: Uint8Array, off: number, v6: boolean): this {
-    this.b = b;
-    this.o = off;
-    this.v6 = v6;
-    return this;
   }
 
   get type(): number {

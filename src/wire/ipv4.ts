@@ -1,19 +1,16 @@
 import { readU16, readU32, writeU16, writeU32 } from '../base/bytes.js';
 import { DropReason } from '../base/drop-reason.js';
 import { checksum, updateWord } from './checksum.js';
+import { HeaderView } from './view.js';
 
 export const IPV4_MIN_HEADER = 20;
-const EMPTY = new Uint8Array(0);
 
 /**
  * A view of an IPv4 header (RFC 791) in place. `check()` validates once and points the view at
  * the bytes; the accessors then trust the offsets. One view is reused across packets, so reading
  * allocates nothing.
  */
-export class Ipv4Header {
-  b: Uint8Array = EMPTY;
-  o = 0;
-
+export class Ipv4Header extends HeaderView {
   /**
    * Validate version, IHL and total length against `len` bytes available at `off`.
    * `lenient` accepts a total length beyond the bytes present: the header quoted inside an ICMP
@@ -26,16 +23,8 @@ export class Ipv4Header {
     if (hl < IPV4_MIN_HEADER || hl > len) return DropReason.Ipv4BadHeaderLength;
     const total = readU16(b, off + 2);
     if (total < hl || (!lenient && total > len)) return DropReason.Ipv4BadTotalLength;
-    this.b = b;
-    this.o = off;
+    this.at(b, off);
     return DropReason.None;
-  }
-
-  /** Point at a header already known to be valid. */
-  at(b: Uint8Array, off: number): this {
-    this.b = b;
-    this.o = off;
-    return this;
   }
 
   get version(): number {

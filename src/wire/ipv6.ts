@@ -10,12 +10,12 @@ import {
   IPPROTO_ROUTING,
   IPPROTO_SHIM6,
 } from './protocol.js';
+import { HeaderView } from './view.js';
 
 export const IPV6_HEADER = 40;
 export const IPV6_FRAGMENT_HEADER = 8;
 /** RFC 8200 sets no limit; real packets carry a handful. More than this is an attack or garbage. */
 export const IPV6_MAX_EXTENSIONS = 16;
-const EMPTY = new Uint8Array(0);
 
 /** Extension headers whose length is (Hdr Ext Len + 1) * 8 (RFC 8200 4.x, RFC 6564). */
 function isGenericExtension(p: number): boolean {
@@ -34,9 +34,7 @@ function isGenericExtension(p: number): boolean {
  * `walk()` follows Next Header values to the upper-layer protocol and records the fragment
  * header, if any, so the caller knows where L4 starts and which byte names its protocol.
  */
-export class Ipv6Header {
-  b: Uint8Array = EMPTY;
-  o = 0;
+export class Ipv6Header extends HeaderView {
   /** Upper-layer protocol at the end of the extension chain (or 59/50 when the chain ends opaquely). */
   upperProtocol = 0;
   /** Absolute offset of the upper-layer header. */
@@ -51,15 +49,8 @@ export class Ipv6Header {
     if (len < IPV6_HEADER) return DropReason.Ipv6Truncated;
     if (b[off] >> 4 !== 6) return DropReason.Ipv6BadVersion;
     if (!lenient && readU16(b, off + 4) + IPV6_HEADER > len) return DropReason.Ipv6BadPayloadLength;
-    this.b = b;
-    this.o = off;
+    this.at(b, off);
     return DropReason.None;
-  }
-
-  at(b: Uint8Array, off: number): this {
-    this.b = b;
-    this.o = off;
-    return this;
   }
 
   /** Walk extension headers up to `end` (exclusive). */

@@ -1,8 +1,8 @@
 import { readU16, readU32, writeU16, writeU32 } from '../base/bytes.js';
 import { DropReason } from '../base/drop-reason.js';
+import { PortsView } from './view.js';
 
 export const TCP_MIN_HEADER = 20;
-const EMPTY = new Uint8Array(0);
 
 export const TCP_FIN = 0x01;
 export const TCP_SYN = 0x02;
@@ -29,37 +29,15 @@ export function tcpFlagNames(flags: number): string[] {
 }
 
 /** A view of a TCP header (RFC 9293) in place. Options are left as they are: svr never rewrites them. */
-export class TcpHeader {
-  b: Uint8Array = EMPTY;
-  o = 0;
-
+export class TcpHeader extends PortsView {
   check(b: Uint8Array, off: number, len: number): DropReason {
     if (len < TCP_MIN_HEADER) return DropReason.TcpTruncated;
     const hl = (b[off + 12] >> 4) << 2;
     if (hl < TCP_MIN_HEADER || hl > len) return DropReason.TcpBadDataOffset;
-    this.b = b;
-    this.o = off;
+    this.at(b, off);
     return DropReason.None;
   }
 
-  at(b: Uint8Array, off: number): this {
-    this.b = b;
-    this.o = off;
-    return this;
-  }
-
-  get srcPort(): number {
-    return readU16(this.b, this.o);
-  }
-  set srcPort(v: number) {
-    writeU16(this.b, this.o, v);
-  }
-  get dstPort(): number {
-    return readU16(this.b, this.o + 2);
-  }
-  set dstPort(v: number) {
-    writeU16(this.b, this.o + 2, v);
-  }
   get seq(): number {
     return readU32(this.b, this.o + 4);
   }

@@ -1,42 +1,20 @@
 import { readU16, writeU16 } from '../base/bytes.js';
 import { DropReason } from '../base/drop-reason.js';
+import { PortsView } from './view.js';
 
 export const UDP_HEADER = 8;
-const EMPTY = new Uint8Array(0);
 
 /** A view of a UDP header (RFC 768) in place. */
-export class UdpHeader {
-  b: Uint8Array = EMPTY;
-  o = 0;
-
+export class UdpHeader extends PortsView {
   /** `len` is the IP payload available; the UDP length field must fit inside it. */
   check(b: Uint8Array, off: number, len: number, lenient = false): DropReason {
     if (len < UDP_HEADER) return DropReason.UdpTruncated;
     const l = readU16(b, off + 4);
     if (l < UDP_HEADER || (!lenient && l > len)) return DropReason.UdpBadLength;
-    this.b = b;
-    this.o = off;
+    this.at(b, off);
     return DropReason.None;
   }
 
-  at(b: Uint8Array, off: number): this {
-    this.b = b;
-    this.o = off;
-    return this;
-  }
-
-  get srcPort(): number {
-    return readU16(this.b, this.o);
-  }
-  set srcPort(v: number) {
-    writeU16(this.b, this.o, v);
-  }
-  get dstPort(): number {
-    return readU16(this.b, this.o + 2);
-  }
-  set dstPort(v: number) {
-    writeU16(this.b, this.o + 2, v);
-  }
   get length(): number {
     return readU16(this.b, this.o + 4);
   }
