@@ -1,5 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { consumed, type Figures, met, printTable, saveResults } from './harness.js';
+import { policySuite } from './suites/policy.js';
+import { sessionSuite } from './suites/session.js';
 import { wireSuite } from './suites/wire.js';
 
 /**
@@ -12,7 +14,7 @@ export interface Suite {
   run(): Figures;
 }
 
-const SUITES: Suite[] = [wireSuite];
+const SUITES: Suite[] = [wireSuite, policySuite, sessionSuite];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((w) => !SUITES.some((s) => s.name === w));

@@ -55,6 +55,18 @@ export enum DropReason {
   NotTcp,
   NotUdp,
   MetadataNotPresent,
+
+  // Policy (3.7.1.1-3.7.1.4, 4.6.5)
+  NoRoute,
+  AccessDenied,
+  NoPeerPath,
+  SlaNotMet,
+  // Session state (4.2.3, 3.7.2.5)
+  WayportsExhausted,
+  SessionLimit,
+  TenantSessionLimit,
+  SessionLoop,
+  SessionExists,
 }
 
 export interface DropReasonInfo {
@@ -125,6 +137,20 @@ export const DROP_REASONS: readonly DropReasonInfo[] = [
   info('not-tcp', '4.2.7', false, 'operation needs a TCP packet'),
   info('not-udp', '4.6.3', false, 'operation needs a UDP packet'),
   info('metadata-not-present', '4.6.1', false, 'payload does not start with the metadata cookie'),
+  info('no-route', '4.6.5', false, 'no service and no route match the destination'),
+  info('access-denied', '4.6.5.2', false, 'the tenant may not use the service (deny by default)'),
+  info('no-peer-path', '4.2.2', false, 'no usable peer path to the next-hop peer'),
+  info('sla-not-met', '3.7.1.4', false, 'no peer path meets the service policy and best effort is off'),
+  info(
+    'wayports-exhausted',
+    '4.2.3',
+    false,
+    'every waypoint port pair of the path is in use or in its guard time',
+  ),
+  info('session-limit', '-', false, "the router's session limit is reached"),
+  info('tenant-session-limit', '-', false, "the tenant's session limit is reached"),
+  info('session-loop', '3.7.2.5', true, 'a session with this UUID exists: the session loops'),
+  info('session-key-in-use', '-', false, 'a wing of the new session matches a live session'),
 ];
 
 export const DROP_REASON_COUNT = DROP_REASONS.length;

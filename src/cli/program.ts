@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
+import { configCheck } from './commands/config.js';
+import { fibCommand } from './commands/fib.js';
 import { metadataDecode, metadataEncode } from './commands/metadata.js';
 import { packetDecode } from './commands/packet.js';
 import { CliError } from './errors.js';
@@ -73,6 +75,35 @@ export function buildProgram(): Command {
       const r = packetDecode(o);
       process.stdout.write(r.stdout);
       for (const l of r.stderr) process.stderr.write(`svr: ${l}\n`);
+      process.exitCode = r.exitCode;
+    });
+
+  const config = program.command('config').description('configuration files (docs/configuration.md)');
+  config
+    .command('check')
+    .description('validate a configuration file and summarise it; errors as FILE:LINE:COL: PATH: MESSAGE')
+    .argument('<file>', 'YAML configuration file')
+    .option('--json', 'print JSON: { ok, authority, routers, warnings }')
+    .action((file: string, o: { json?: boolean }) => {
+      const r = configCheck(file, o.json === true);
+      process.stdout.write(r.stdout);
+      for (const l of r.stderr) process.stderr.write(`${l}\n`);
+      process.exitCode = r.exitCode;
+    });
+
+  program
+    .command('fib')
+    .description("a router's forwarding information base, like SSR's `show fib` (draft 3.2, 3.3)")
+    .requiredOption('--config <file>', 'YAML configuration file')
+    .requiredOption('--router <name>', 'router whose FIB to show')
+    .option(
+      '--json',
+      'print JSON: { router, rows: [{ prefix, ports, protocol, tenant, service, action, nextHops }] }',
+    )
+    .action((o: { config: string; router: string; json?: boolean }) => {
+      const r = fibCommand(o.config, o.router, o.json === true);
+      process.stdout.write(r.stdout);
+      for (const l of r.stderr) process.stderr.write(`${l}\n`);
       process.exitCode = r.exitCode;
     });
   return program;
