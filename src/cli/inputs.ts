@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseHex } from '../base/bytes.js';
+import { fsErrorText } from '../base/fs-error.js';
 import { HMAC_METHODS, HmacKey, type HmacMethod } from '../crypto/hmac.js';
 import { AesCbcMetadataCipher, FixedBytes } from '../crypto/metadata-cipher.js';
 import { CliError } from './errors.js';
@@ -41,16 +42,7 @@ export function readFileOrFail(path: string, what: string): Uint8Array {
   try {
     return readFileSync(path);
   } catch (e) {
-    const code = e instanceof Error && 'code' in e ? String(e.code) : '';
-    const why =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EISDIR'
-          ? 'is a directory'
-          : code === 'EACCES'
-            ? 'permission denied'
-            : code || String(e);
-    throw new CliError(`${what} ${path}: ${why}`);
+    throw new CliError(`${what} ${path}: ${fsErrorText(e)}`);
   }
 }
 

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
+import { fsErrorText } from '../base/fs-error.js';
 import { compileConfig, type Reporter, suggestion } from './compile.js';
 import type { AuthorityModel } from './model.js';
 import { allowedKeysAt, configSchema } from './schema.js';
@@ -36,17 +37,10 @@ export function formatConfigError(e: ConfigError): string {
 }
 
 function readError(file: string, err: unknown): ConfigError {
-  const code = err instanceof Error && 'code' in err ? String(err.code) : '';
+  const e = fsErrorText(err);
+  // Read as "got no such file", "got a directory", ...
   const why =
-    code === 'ENOENT'
-      ? 'no such file'
-      : code === 'EISDIR'
-        ? 'a directory'
-        : code === 'EACCES'
-          ? 'a file without read permission'
-          : err instanceof Error
-            ? err.message
-            : String(err);
+    e === 'is a directory' ? 'a directory' : e === 'permission denied' ? 'a file without read permission' : e;
   return { file, line: 0, column: 0, path: '', message: `expected a readable YAML file, got ${why}` };
 }
 

@@ -66,20 +66,7 @@ export class KeyIndex {
 
   /** The value stored under the key, or -1. */
   find(k: Uint32Array, off: number): number {
-    const s = this.slots;
-    const st = this.stride;
-    const kw = this.keyWords;
-    const cap = this.cap;
-    let i = this.home(k, off);
-    for (;;) {
-      const base = i * st;
-      const v = s[base + kw];
-      if (v === 0) return -1;
-      let j = 0;
-      while (j < kw && s[base + j] === k[off + j]) j++;
-      if (j === kw) return v - 1;
-      if (++i === cap) i = 0;
-    }
+    return this.probe(k, off, this.home(k, off));
   }
 
   /**
@@ -108,6 +95,7 @@ export class KeyIndex {
   /** Keeps the touching loads of findBatch from being optimised away. */
   sink = 0;
 
+  /** Walk the cluster from `home` to the key or an empty slot. */
   private probe(k: Uint32Array, off: number, home: number): number {
     const s = this.slots;
     const st = this.stride;
