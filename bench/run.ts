@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { consumed, type Figures, met, printTable, saveResults } from './harness.js';
+import { dataplaneSuite } from './suites/dataplane.js';
 import { policySuite } from './suites/policy.js';
 import { sessionSuite } from './suites/session.js';
 import { wireSuite } from './suites/wire.js';
@@ -14,7 +15,7 @@ export interface Suite {
   run(): Figures;
 }
 
-const SUITES: Suite[] = [wireSuite, policySuite, sessionSuite];
+const SUITES: Suite[] = [wireSuite, policySuite, sessionSuite, dataplaneSuite];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((w) => !SUITES.some((s) => s.name === w));

@@ -42,11 +42,14 @@ function build(n: number, seed: number): Built {
     uuid,
     tenant: 1,
     service: 0,
-    path: 0,
-    keyId: 1,
-    portPair: -1,
     role: SessionRole.Ingress,
     protocol: IPPROTO_TCP,
+    out: [
+      { path: 0, keyId: 1, nextHop: 0 },
+      { path: -1, keyId: 0, nextHop: 1 },
+    ] as const,
+    portPair: -1,
+    portPath: 0,
   };
   const nProbes = Math.min(2 * n, 1 << 20);
   const probes = new Uint32Array(nProbes * 4);

@@ -67,6 +67,16 @@ export enum DropReason {
   TenantSessionLimit,
   SessionLoop,
   SessionExists,
+  // Data plane (3.7, 4.6)
+  TtlExpired,
+  NoSessionOnWaypoint,
+  UnknownPeer,
+  NotForRouter,
+  TcpNotSyn,
+  UnknownService,
+  DnsFailed,
+  NatPortsExhausted,
+  MtuExceeded,
 }
 
 export interface DropReasonInfo {
@@ -151,6 +161,20 @@ export const DROP_REASONS: readonly DropReasonInfo[] = [
   info('tenant-session-limit', '-', false, "the tenant's session limit is reached"),
   info('session-loop', '3.7.2.5', true, 'a session with this UUID exists: the session loops'),
   info('session-key-in-use', '-', false, 'a wing of the new session matches a live session'),
+  info(
+    'ttl-expired',
+    'RFC 791',
+    false,
+    'time to live ran out (3.7.2.5: routers decrement it like any router)',
+  ),
+  info('no-session-on-waypoint', '4.6.1', true, 'a packet on a waypoint with neither metadata nor a session'),
+  info('unknown-peer', '2.10', true, 'a packet to a waypoint from an address that is no peer path'),
+  info('not-for-router', '8.4', false, 'traffic addressed to the router that it does not serve'),
+  info('tcp-not-syn', '3.7', false, "a TCP packet without a session that is not a SYN can't start one"),
+  info('unknown-service', '4.6.5.1', false, 'metadata names a service this router does not know'),
+  info('dns-failed', '3.3', false, "the service's name did not resolve for the dns egress action"),
+  info('nat-ports-exhausted', '3.7.1.5', false, 'no free port on the source NAT address'),
+  info('mtu-exceeded', '6.5', false, 'too big for the path once signed; the sender was told the MTU'),
 ];
 
 export const DROP_REASON_COUNT = DROP_REASONS.length;

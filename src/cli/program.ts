@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { configCheck } from './commands/config.js';
+import { demo } from './commands/demo.js';
 import { fibCommand } from './commands/fib.js';
 import { metadataDecode, metadataEncode } from './commands/metadata.js';
 import { packetDecode } from './commands/packet.js';
@@ -105,6 +106,18 @@ export function buildProgram(): Command {
       process.stdout.write(r.stdout);
       for (const l of r.stderr) process.stderr.write(`${l}\n`);
       process.exitCode = r.exitCode;
+    });
+
+  program
+    .command('demo')
+    .description(
+      "the draft's Figure 2 on the emulator: one session step by step, a mix, session tables, wire cost",
+    )
+    .option('--seed <n>', 'random seed: the same seed reproduces the run exactly', '1')
+    .option('--pcap <file>', 'write the WAN capture (MPLS, Internet, LTE links) as a pcap file')
+    .option('--no-metadata-encryption', 'leave payload TLVs in clear so Wireshark shows them')
+    .action((o: { seed: string; pcap?: string; metadataEncryption: boolean }) => {
+      process.stdout.write(demo(o));
     });
   return program;
 }

@@ -1,6 +1,6 @@
 import { type IpAddress, ipToString } from '../base/address.js';
 import { DropReason } from '../base/drop-reason.js';
-import type { Prefix } from '../base/prefix.js';
+import { type Prefix, prefixContains } from '../base/prefix.js';
 import type {
   AuthorityModel,
   EgressAction,
@@ -311,6 +311,23 @@ export class Fib {
     if (hit) return hit;
     const r = this.routeTable.lookupV4(dst);
     return r >= 0 ? this.routeResult[r] : DROP_NO_ROUTE;
+  }
+
+  /**
+   * The entry of a named service for a destination, for a router that learned the service from
+   * metadata (3.7.2.4): the service's prefix containing the destination, else its first one
+   * (a destination resolved by DNS need not be in the service's prefixes).
+   */
+  entryForService(service: number, dst: Uint8Array | undefined): FibEntry | undefined {
+    let first: FibEntry | undefined;
+    for (let r = 0; r < this.rowResult.length; r++) {
+      const res = this.rowResult[r];
+      if (res.kind !== 'service' || res.entry.service.index !== service) continue;
+      first ??= res.entry;
+      if (dst && dst.length === res.entry.prefix.bytes.length && prefixContains(res.entry.prefix, dst))
+        return res.entry;
+    }
+    return first;
   }
 
   /** Generic routes only (for waypoints and plain IP traffic). */

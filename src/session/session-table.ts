@@ -57,22 +57,32 @@ export enum SessionRole {
   Transit = 3,
 }
 
+/**
+ * Where a wing's packets go: the peer path they leave on (-1: not over SVR), the security id
+ * of that peer's key that signs them (the Session HMAC Key, 3.7.1.7, R-3.6-a), and the index of
+ * the next hop (the owner's table of interface and neighbour) to send them to.
+ */
+export interface WingOut {
+  readonly path: number;
+  readonly keyId: number;
+  readonly nextHop: number;
+}
+
 export interface SessionInit {
   /** 16 raw bytes (D-12). */
   readonly uuid: Uint8Array;
   readonly tenant: number;
   /** Service index, or -1 for sessions without one. */
   readonly service: number;
-  /** Peer path id the session uses, or -1. */
-  readonly path: number;
-  /** Security id of the Session HMAC Key (3.7.1.7, D-5). */
-  readonly keyId: number;
-  /** Wayport pair allocated on `path` by this router, or -1 (the peer allocated, or no SVR). */
-  readonly portPair: number;
   readonly role: SessionRole;
   /** Protocol of the original packets (TCP, UDP, ICMP), which sets the timers. */
   readonly protocol: number;
   readonly flags?: number;
+  /** Forward wing (0) and reverse wing (1). A transit router faces a different peer on each. */
+  readonly out: readonly [WingOut, WingOut];
+  /** Wayport pair this router allocated on `portPath`, or -1 (the peer allocated, or no SVR). */
+  readonly portPair: number;
+  readonly portPath: number;
 }
 
 /** Whoever lends the table wayport pairs, so removing a session gives its pair back (R-4.2.3-d). */
@@ -111,8 +121,13 @@ export class SessionTable {
   private flagsOf: Uint16Array;
   private tenantOf: Uint32Array;
   private serviceOf: Int32Array;
-  private pathOf: Int32Array;
-  private keyIdOf: Uint32Array;
+  /** Per wing: peer path out (-1 none), security id of the signing key, next hop index. */
+  private outPathOf: Int32Array;
+  private outKeyIdOf: Uint32Array;
+  private nextHopOf: Int32Array;
+  private portPathOf: Int32Array;
+  /** Metadata packets counted for the handshake (3.7.7's 11-packet rule). */
+  private mdCount: Uint8Array;
   private pairOf: Int32Array;
   private uuidWords: Uint32Array;
   private createdAt: Float64Array;
@@ -149,8 +164,11 @@ export class SessionTable {
     this.flagsOf = new Uint16Array(cap);
     this.tenantOf = new Uint32Array(cap);
     this.serviceOf = new Int32Array(cap);
-    this.pathOf = new Int32Array(cap);
-    this.keyIdOf = new Uint32Array(cap);
+    this.outPathOf = new Int32Array(cap * 2);
+    this.outKeyIdOf = new Uint32Array(cap * 2);
+    this.nextHopOf = new Int32Array(cap * 2);
+    this.portPathOf = new Int32Array(cap);
+    this.mdCount = new Uint8Array(cap);
     this.pairOf = new Int32Array(cap);
     this.uuidWords = new Uint32Array(cap * 4);
     this.createdAt = new Float64Array(cap);
@@ -346,8 +364,14 @@ export class SessionTable {
     this.flagsOf[id] = init.flags ?? 0;
     this.tenantOf[id] = init.tenant;
     this.serviceOf[id] = init.service;
-    this.pathOf[id] = init.path;
-    this.keyIdOf[id] = init.keyId;
+    for (let d = 0; d < 2; d++) {
+      const o = init.out[d];
+      this.outPathOf[id * 2 + d] = o.path;
+      this.outKeyIdOf[id * 2 + d] = o.keyId;
+      this.nextHopOf[id * 2 + d] = o.nextHop;
+    }
+    this.portPathOf[id] = init.portPath;
+    this.mdCount[id] = 0;
     this.pairOf[id] = init.portPair;
     this.uuidWords.set(uk.subarray(0, 4), id * 4);
     this.uuids.insert(id, this.uuidWords);
@@ -384,7 +408,7 @@ export class SessionTable {
     this.uuids.remove(id, this.uuidWords);
     this.wheel.cancel(id);
     const pair = this.pairOf[id];
-    if (pair >= 0 && this.ports) this.ports.release(this.pathOf[id], pair);
+    if (pair >= 0 && this.ports) this.ports.release(this.portPathOf[id], pair);
     this.tenantCounts[this.tenantOf[id]]--;
     this.live[id] = 0;
     this.freeIds[this.freeTop++] = id;
@@ -508,11 +532,37 @@ export class SessionTable {
   service(id: number): number {
     return this.serviceOf[id];
   }
-  path(id: number): number {
-    return this.pathOf[id];
+  /** The peer path a wing's packets leave on, or -1 (not over SVR). */
+  outPath(wing: number): number {
+    return this.outPathOf[wing];
   }
-  keyId(id: number): number {
-    return this.keyIdOf[id];
+  /** The peer path a wing's packets arrive on: the other wing's way out. */
+  inPath(wing: number): number {
+    return this.outPathOf[wing ^ 1];
+  }
+  /** Security id of the key that signs a wing's outgoing packets (R-3.6-a: fixed per session). */
+  outKeyId(wing: number): number {
+    return this.outKeyIdOf[wing];
+  }
+  nextHop(wing: number): number {
+    return this.nextHopOf[wing];
+  }
+  /** Re-point a wing (a session move, 6.1). */
+  setWingOut(wing: number, o: WingOut): void {
+    this.outPathOf[wing] = o.path;
+    this.outKeyIdOf[wing] = o.keyId;
+    this.nextHopOf[wing] = o.nextHop;
+  }
+  portPath(id: number): number {
+    return this.portPathOf[id];
+  }
+  metadataCount(id: number): number {
+    return this.mdCount[id];
+  }
+  /** Count one more metadata packet (saturating); returns the new count. */
+  countMetadata(id: number): number {
+    if (this.mdCount[id] < 255) this.mdCount[id]++;
+    return this.mdCount[id];
   }
   portPair(id: number): number {
     return this.pairOf[id];
@@ -601,8 +651,11 @@ export class SessionTable {
       this.flagsOf,
       this.tenantOf,
       this.serviceOf,
-      this.pathOf,
-      this.keyIdOf,
+      this.outPathOf,
+      this.outKeyIdOf,
+      this.nextHopOf,
+      this.portPathOf,
+      this.mdCount,
       this.pairOf,
       this.uuidWords,
       this.createdAt,
@@ -642,8 +695,11 @@ export class SessionTable {
     this.flagsOf = g(this.flagsOf);
     this.tenantOf = g(this.tenantOf);
     this.serviceOf = g(this.serviceOf);
-    this.pathOf = g(this.pathOf);
-    this.keyIdOf = g(this.keyIdOf);
+    this.outPathOf = g(this.outPathOf, 2);
+    this.outKeyIdOf = g(this.outKeyIdOf, 2);
+    this.nextHopOf = g(this.nextHopOf, 2);
+    this.portPathOf = g(this.portPathOf);
+    this.mdCount = g(this.mdCount);
     this.pairOf = g(this.pairOf);
     this.uuidWords = g(this.uuidWords, 4);
     this.createdAt = g(this.createdAt);

@@ -20,27 +20,41 @@ import { IPPROTO_ICMP, IPPROTO_UDP } from './protocol.js';
  */
 
 /**
- * Open `n` bytes at the payload offset. Moves the IP and transport headers into the headroom when
- * it can (headers are short), else the payload into the tailroom. Returns the gap's offset, or a
- * negative DropReason when the buffer has no room.
+ * Open `n` bytes at absolute offset `at` of the packet in `pb`, moving the shorter side: the
+ * bytes before `at` into the headroom when there is room (headers are short), else the bytes
+ * after it into the tailroom. Only bytes move; no field is touched. Returns the gap's offset,
+ * or a negative DropReason when the buffer has no room.
  */
-export function openAfterL4(pb: PacketBuffer, pkt: IpPacket, n: number): number {
-  const at = pkt.payloadOffset;
+export function openGap(pb: PacketBuffer, at: number, n: number): number {
   const data = pb.data;
-  let gap: number;
   if (pb.start >= n) {
     data.copyWithin(pb.start - n, pb.start, at);
     pb.start -= n;
-    gap = at - n;
-  } else if (pb.data.length - pb.end >= n) {
+    return at - n;
+  }
+  if (data.length - pb.end >= n) {
     data.copyWithin(at + n, at, pb.end);
     pb.end += n;
-    gap = at;
-  } else {
-    return -DropReason.NoRoomInBuffer;
+    return at;
   }
-  // The IP end moves by n whichever way the bytes went.
+  return -DropReason.NoRoomInBuffer;
+}
+
+/** Close the `n` bytes at absolute offset `at`, moving the bytes before them forward. */
+export function closeGap(pb: PacketBuffer, at: number, n: number): void {
+  pb.data.copyWithin(pb.start + n, pb.start, at);
+  pb.start += n;
+}
+
+/**
+ * Open `n` bytes at the payload offset, the IP header's lengths (and the UDP length) grown to
+ * match. Returns the gap's offset, or a negative DropReason when the buffer has no room.
+ */
+export function openAfterL4(pb: PacketBuffer, pkt: IpPacket, n: number): number {
   const oldLen = pkt.end - pkt.start;
+  const gap = openGap(pb, pkt.payloadOffset, n);
+  if (gap < 0) return gap;
+  // The IP end moves by n whichever way the bytes went.
   pb.end = pb.start + oldLen + n;
   reparse(pb, pkt); // still reads the old lengths: a consistent, shorter packet
   pkt.setEnd(pkt.end + n);
@@ -52,10 +66,9 @@ export function closeAfterL4(pb: PacketBuffer, pkt: IpPacket, n: number): DropRe
   if (pkt.payloadOffset + n > pkt.end) return DropReason.MetadataTruncated;
   const newEnd = pkt.end - n;
   pkt.setEnd(newEnd);
-  const at = pkt.payloadOffset;
-  pb.data.copyWithin(pb.start + n, pb.start, at);
-  pb.start += n;
-  pb.end = pb.start + (newEnd - pkt.start);
+  const oldStart = pb.start;
+  closeGap(pb, pkt.payloadOffset, n);
+  pb.end = pb.start + (newEnd - oldStart);
   reparse(pb, pkt);
   return DropReason.None;
 }

@@ -88,33 +88,121 @@ export class Translation {
 
   /** Rewrite a parsed packet in place. Allocates nothing. */
   apply(pkt: IpPacket): void {
-    const b = pkt.b;
-    const ip = pkt.start;
-    const l4 = pkt.l4Offset;
-    const csumAt = pkt.l4ChecksumOffset;
-    if (this.version === 4) {
-      writeU32(b, ip + 12, this.src4);
-      writeU32(b, ip + 16, this.dst4);
-      if (this.decrementTtl) b[ip + 8]--;
-      writeU16(b, ip + 10, applyDelta(readU16(b, ip + 10), this.ipDelta));
-    } else {
-      b.set(this.src6, ip + 8);
-      b.set(this.dst6, ip + 24);
-      if (this.decrementTtl) b[ip + 7]--;
-    }
-    const icmp = this.protocol === IPPROTO_ICMP || this.protocol === 58;
-    if (icmp) {
-      writeU16(b, l4 + 4, this.srcPort);
-    } else {
-      writeU16(b, l4, this.srcPort);
-      writeU16(b, l4 + 2, this.dstPort);
-    }
-    if (csumAt < 0) return;
-    const old = readU16(b, csumAt);
-    // IPv4 UDP without checksum stays without (RFC 768).
-    if (this.protocol === IPPROTO_UDP && old === 0 && this.version === 4) return;
-    let c = applyDelta(old, this.l4Delta);
-    if (this.protocol === IPPROTO_UDP && c === 0) c = 0xffff;
-    writeU16(b, csumAt, c);
+    if (this.version === 4)
+      rewriteV4(
+        pkt,
+        this.src4,
+        this.dst4,
+        this.srcPort,
+        this.dstPort,
+        this.ipDelta,
+        this.l4Delta,
+        this.decrementTtl,
+      );
+    else
+      rewriteV6(pkt, this.src6, 0, this.dst6, 0, this.srcPort, this.dstPort, this.l4Delta, this.decrementTtl);
   }
+}
+
+/** Patch the transport checksum with a saved delta (IPv4 UDP without checksum stays so). */
+function patchL4(pkt: IpPacket, l4Delta: number): void {
+  const csumAt = pkt.l4ChecksumOffset;
+  if (csumAt < 0) return;
+  const b = pkt.b;
+  const old = readU16(b, csumAt);
+  const udp = pkt.protocol === IPPROTO_UDP;
+  if (udp && old === 0 && pkt.version === 4) return; // RFC 768: no checksum in use
+  let c = applyDelta(old, l4Delta);
+  if (udp && c === 0) c = 0xffff;
+  writeU16(b, csumAt, c);
+}
+
+function writePorts(pkt: IpPacket, srcPort: number, dstPort: number): void {
+  const b = pkt.b;
+  const l4 = pkt.l4Offset;
+  if (pkt.protocol === IPPROTO_ICMP || pkt.protocol === 58) {
+    // ICMP echo: the identifier stands in for both ports (6.6).
+    writeU16(b, l4 + 4, srcPort);
+  } else {
+    writeU16(b, l4, srcPort);
+    writeU16(b, l4 + 2, dstPort);
+  }
+}
+
+/**
+ * The fast-path rewrite (R-4.6.4-c..g): new addresses and ports written in place, both checksums
+ * patched with the deltas saved for the session direction (TTL decrement folded in when the
+ * delta was planned with it). Allocates nothing.
+ */
+export function rewriteV4(
+  pkt: IpPacket,
+  src: number,
+  dst: number,
+  srcPort: number,
+  dstPort: number,
+  ipDelta: number,
+  l4Delta: number,
+  decrementTtl: boolean,
+): void {
+  const b = pkt.b;
+  const ip = pkt.start;
+  writeU32(b, ip + 12, src);
+  writeU32(b, ip + 16, dst);
+  if (decrementTtl) b[ip + 8]--;
+  writeU16(b, ip + 10, applyDelta(readU16(b, ip + 10), ipDelta));
+  writePorts(pkt, srcPort, dstPort);
+  patchL4(pkt, l4Delta);
+}
+
+export function rewriteV6(
+  pkt: IpPacket,
+  src: Uint8Array,
+  srcOff: number,
+  dst: Uint8Array,
+  dstOff: number,
+  srcPort: number,
+  dstPort: number,
+  l4Delta: number,
+  decrementTtl: boolean,
+): void {
+  const b = pkt.b;
+  const ip = pkt.start;
+  for (let i = 0; i < 16; i++) {
+    b[ip + 8 + i] = src[srcOff + i];
+    b[ip + 24 + i] = dst[dstOff + i];
+  }
+  if (decrementTtl) b[ip + 7]--;
+  writePorts(pkt, srcPort, dstPort);
+  patchL4(pkt, l4Delta);
+}
+
+/** Addresses and ports a packet is rewritten to; one reusable object per owner. */
+export class RewriteTarget {
+  src4 = 0;
+  dst4 = 0;
+  readonly src6 = new Uint8Array(16);
+  readonly dst6 = new Uint8Array(16);
+  srcPort = 0;
+  dstPort = 0;
+}
+
+/**
+ * The rewrite with checksums computed afresh, for packets whose bytes changed beyond what the
+ * saved deltas cover (metadata inserted or removed, a protocol transformed).
+ */
+export function rewriteFull(pkt: IpPacket, t: RewriteTarget, decrementTtl: boolean): void {
+  const b = pkt.b;
+  const ip = pkt.start;
+  if (pkt.version === 4) {
+    writeU32(b, ip + 12, t.src4);
+    writeU32(b, ip + 16, t.dst4);
+    if (decrementTtl) b[ip + 8]--;
+    pkt.ip4.updateChecksum();
+  } else {
+    b.set(t.src6, ip + 8);
+    b.set(t.dst6, ip + 24);
+    if (decrementTtl) b[ip + 7]--;
+  }
+  writePorts(pkt, t.srcPort, t.dstPort);
+  pkt.updateL4Checksum();
 }

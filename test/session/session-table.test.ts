@@ -38,11 +38,14 @@ function init(n: number, over: Partial<SessionInit> = {}): SessionInit {
     uuid: uuidOf(n),
     tenant: 1,
     service: 0,
-    path: 0,
-    keyId: 1,
-    portPair: -1,
     role: SessionRole.Ingress,
     protocol: IPPROTO_TCP,
+    out: [
+      { path: 0, keyId: 1, nextHop: 0 },
+      { path: -1, keyId: 0, nextHop: 1 },
+    ] as const,
+    portPair: -1,
+    portPath: 0,
     ...over,
   };
 }
@@ -59,14 +62,32 @@ test('[R-2.6-a] [R-4.6-b] both wings of a session resolve to one record', () => 
   const clock = new ManualClock(5000);
   const t = new SessionTable({ clock });
   const k = eastKeys(6969, 8000);
-  const id = t.create(4, k, 0, k, 4, init(1, { tenant: 3, service: 7, path: 2, keyId: 9 }));
+  const id = t.create(
+    4,
+    k,
+    0,
+    k,
+    4,
+    init(1, {
+      tenant: 3,
+      service: 7,
+      out: [
+        { path: 2, keyId: 9, nextHop: 4 },
+        { path: -1, keyId: 0, nextHop: 5 },
+      ],
+    }),
+  );
   assert.ok(id >= 0);
   assert.equal(t.lookupV4(k, 0), id * 2, 'forward wing');
   assert.equal(t.lookupV4(k, 4), id * 2 + 1, 'reverse wing');
   assert.equal(t.tenant(id), 3);
   assert.equal(t.service(id), 7);
-  assert.equal(t.path(id), 2);
-  assert.equal(t.keyId(id), 9);
+  assert.equal(t.outPath(id * 2), 2);
+  assert.equal(t.inPath(id * 2 + 1), 2, 'replies arrive on the path requests leave on');
+  assert.equal(t.outKeyId(id * 2), 9);
+  assert.equal(t.nextHop(id * 2 + 1), 5);
+  assert.equal(t.countMetadata(id), 1);
+  assert.equal(t.metadataCount(id), 1);
   assert.equal(t.role(id), SessionRole.Ingress);
   assert.equal(t.createdMs(id), 5000);
   assert.deepEqual(t.uuid(id), uuidOf(1));

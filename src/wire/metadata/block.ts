@@ -257,3 +257,23 @@ export function findTlv<K extends TlvType>(md: Metadata, type: K): TlvOf<K> | un
   for (const t of md.tlvs) if (t.type === type) return t as TlvOf<K>;
   return undefined;
 }
+
+/**
+ * The Security Identifier in a block's clear header TLVs, or -1. A receiver reads it only to
+ * choose which key verifies the HMAC (R-4.6.1-b: verification still comes before any metadata
+ * check); the header is never encrypted (7).
+ */
+export function peekSecurityId(b: Uint8Array, off: number, end: number): number {
+  if (!hasCookie(b, off, end) || end - off < METADATA_HEADER_LENGTH) return -1;
+  const hl = readU16(b, off + 8) & 0x0fff;
+  const hEnd = Math.min(off + hl, end);
+  let o = off + METADATA_HEADER_LENGTH;
+  while (o + TLV_HEADER_LENGTH <= hEnd) {
+    const type = readU16(b, o);
+    const len = readU16(b, o + 2);
+    if (o + TLV_HEADER_LENGTH + len > hEnd) return -1;
+    if (type === 16 && len === 4) return readU32(b, o + TLV_HEADER_LENGTH);
+    o += TLV_HEADER_LENGTH + len;
+  }
+  return -1;
+}

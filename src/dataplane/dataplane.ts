@@ -1,0 +1,363 @@
+import { DropReason } from '../base/drop-reason.js';
+import type { PacketBuffer } from '../base/packet-buffer.js';
+import { hmacWindow, WindowTracker } from '../crypto/hmac.js';
+import { checkPacketSignature, signPacket } from '../crypto/packet-signature.js';
+import type { RxBatch } from '../drivers/driver.js';
+import { SessionTable } from '../session/session-table.js';
+import { icmpToUdp, udpToIcmp } from '../wire/icmp-udp.js';
+import { decodeMetadata, findTlv } from '../wire/metadata/block.js';
+import {
+  insertMetadata,
+  payloadHasCookie,
+  protectFalsePositive,
+  removeMetadata,
+} from '../wire/metadata/insert.js';
+import { TlvType } from '../wire/metadata/tlv.js';
+import type { IpPacket } from '../wire/packet.js';
+import { IPPROTO_TCP } from '../wire/protocol.js';
+import { shrinkTail } from '../wire/resize.js';
+import { clampTcpMss } from '../wire/tcp-options.js';
+import { rewriteFull, rewriteV4, rewriteV6 } from '../wire/translation.js';
+import { DataPlaneContext, type DataPlaneOptions, Flag } from './context.js';
+import { newSession, toRouter } from './first-packet.js';
+import { sendDisableForwardMetadata, sendIcmpError } from './generated.js';
+import { contextOfMetadata, forwardMetadata, reverseMetadata } from './metadata-build.js';
+
+/**
+ * The data plane of one router (draft sections 2, 3.7, 4.2, 4.6): every packet a driver
+ * delivers goes through `receive`. A packet that matches a session wing is translated from
+ * session state (the fast path, 3.7.3); one that does not is a first packet (3.7.1 from a LAN,
+ * 3.7.2 from a peer) or ordinary traffic routed as plain IP (2.2, 4.1).
+ *
+ * Between two routers every session packet is signed per the authority's HMAC scope, and
+ * carries metadata while the handshake is incomplete (2.3, 3.7.5): forward metadata until any
+ * packet of the session comes back from the peer, reverse metadata until a forward packet
+ * arrives without any.
+ */
+export class DataPlane {
+  readonly ctx: DataPlaneContext;
+  private readonly trackers = new Map<string, WindowTracker>();
+
+  constructor(o: DataPlaneOptions) {
+    this.ctx = new DataPlaneContext(o);
+  }
+
+  /** Process a batch from the driver: one loop, no allocation on the fast path. */
+  receive(batch: RxBatch): void {
+    for (let i = 0; i < batch.count; i++) this.handle(batch.packets[i], batch.iface[i]);
+  }
+
+  handle(pb: PacketBuffer, iface: number): void {
+    const ctx = this.ctx;
+    ctx.stats.rx++;
+    const pkt = ctx.pkt;
+    const r = pkt.parse(pb.data, pb.start, pb.end - pb.start);
+    if (r) {
+      ctx.drop(pb, r);
+      return;
+    }
+    pb.end = pkt.end; // link padding is not part of the packet
+    const family = SessionTable.keyOfPacket(pkt, ctx.ifaceVlan[iface], iface, ctx.key, 0);
+    const wing = family === 0 ? -1 : ctx.sessions.lookup(family, ctx.key, 0);
+    if (wing >= 0) {
+      if (ctx.sessions.inPath(wing) >= 0) this.fromPeer(pb, pkt, wing);
+      else this.fromLan(pb, pkt, iface, wing);
+      return;
+    }
+    if (ctx.isOwn(pkt)) {
+      toRouter(this, pb, pkt, iface);
+      return;
+    }
+    newSession(this, pb, pkt, iface);
+  }
+
+  // ---- session packets ----
+
+  /** A packet of a session arriving from a LAN side (3.7.3): on to a peer or another LAN. */
+  fromLan(pb: PacketBuffer, pkt: IpPacket, iface: number, wing: number): void {
+    const s = this.ctx.sessions;
+    const id = wing >>> 1;
+    if (pkt.isTcp) {
+      // 3.7.6: a SYN during the close guard ends the old session and starts a new one.
+      if (s.endOnNewSyn(wing, pkt.tcp.flags)) {
+        newSession(this, pb, pkt, iface);
+        return;
+      }
+      s.trackTcp(wing, pkt.tcp.flags);
+    }
+    if (wing & 1) s.setFlags(id, s.flags(id) | Flag.ReverseSeen);
+    s.touch(wing, pkt.length);
+    if (s.outPath(wing) >= 0) this.toPeer(pb, pkt, wing, false);
+    else this.toLan(pb, pkt, wing, false);
+  }
+
+  /** A packet of a session arriving from a peer: HMAC, metadata, handshake, then on. */
+  fromPeer(pb: PacketBuffer, pkt: IpPacket, wing: number): void {
+    const ctx = this.ctx;
+    const s = ctx.sessions;
+    const id = wing >>> 1;
+    const inPath = s.inPath(wing);
+    const keyId = s.outKeyId(wing ^ 1); // one key per hop, the one the initiator chose (3.7.4)
+    const hasMd = payloadHasCookie(pkt);
+    const v = this.verify(pb, pkt, inPath, keyId, hasMd);
+    if (v) {
+      ctx.drop(pb, v, true, { path: inPath, session: id });
+      return;
+    }
+    let flags = s.flags(id);
+    if (hasMd) {
+      const key = ctx.keyOn(inPath, keyId);
+      const md = decodeMetadata(pkt.b, pkt.payloadOffset, pkt.end, key?.cipher);
+      if (typeof md === 'number') {
+        ctx.drop(pb, md, true, { path: inPath, session: id });
+        return;
+      }
+      if (md.tlvs.length > 0) ctx.stats.metadataReceived++;
+      if (wing & 1) {
+        // Reverse metadata: the peer has our forward metadata (3.7.4); keep what it tells on.
+        flags &= ~Flag.ForwardMetadata;
+        const t = ctx.transit.get(id);
+        const rc = contextOfMetadata(md, 'reverse');
+        if (t && rc) t.reverseContext = rc;
+      }
+      if (findTlv(md, TlvType.DisableForwardMetadata)) flags &= ~Flag.ForwardMetadata; // 3.7.7
+      if (findTlv(md, TlvType.ControlMessage)) {
+        // 4.2.4: a packet the adjacent peer made for us: interpreted here, never forwarded.
+        s.setFlags(id, flags);
+        ctx.stats.controlReceived++;
+        ctx.driver.release(pb);
+        return;
+      }
+      const r = removeMetadata(pb, pkt, md.blockLength);
+      if (r) {
+        ctx.drop(pb, r);
+        return;
+      }
+    } else if (wing & 1) {
+      flags &= ~Flag.ForwardMetadata; // 3.7.5: a packet without metadata completes the handshake
+    } else {
+      flags &= ~Flag.ReverseMetadata;
+    }
+    s.setFlags(id, flags);
+    if (pkt.isTcp) s.trackTcp(wing, pkt.tcp.flags);
+    s.touch(wing, pkt.length);
+    // 3.7.7: a one-way UDP flow: after N forward packets with metadata and no reply, the
+    // receiving router completes the handshake itself.
+    if (
+      hasMd &&
+      (wing & 1) === 0 &&
+      (flags & (Flag.ReverseSeen | Flag.DisableSent)) === 0 &&
+      s.protocolOf(id) !== IPPROTO_TCP &&
+      s.packetCount(wing) >= ctx.router.timers.udpAsymmetricMetadataPackets
+    ) {
+      s.setFlags(id, flags | Flag.DisableSent);
+      sendDisableForwardMetadata(this, id);
+    }
+    let changed = false;
+    if (flags & Flag.IcmpInUdp && s.outPath(wing) < 0 && pkt.isUdp) {
+      // 6.6: leaving SVR, the ICMP message comes out of its UDP header.
+      const r = udpToIcmp(pb, pkt);
+      if (r) {
+        ctx.drop(pb, r);
+        return;
+      }
+      changed = true;
+    }
+    if (s.outPath(wing) >= 0) this.toPeer(pb, pkt, wing, changed);
+    else this.toLan(pb, pkt, wing, changed);
+  }
+
+  /**
+   * Send a session packet on to a peer (3.7.1.9-3.7.1.11, 3.7.3): metadata while the handshake
+   * needs it, else only translation; then the signature.
+   */
+  toPeer(pb: PacketBuffer, pkt: IpPacket, wing: number, changed: boolean): void {
+    const ctx = this.ctx;
+    const s = ctx.sessions;
+    const id = wing >>> 1;
+    if (pkt.ttl <= 1) {
+      ctx.drop(pb, DropReason.TtlExpired);
+      return;
+    }
+    const outPath = s.outPath(wing);
+    const keyId = s.outKeyId(wing);
+    let flags = s.flags(id);
+    let needMd =
+      (wing & 1) === 0 ? (flags & Flag.ForwardMetadata) !== 0 : (flags & Flag.ReverseMetadata) !== 0;
+    if (
+      needMd &&
+      (wing & 1) === 0 &&
+      s.protocolOf(id) !== IPPROTO_TCP &&
+      s.metadataCount(id) >= ctx.router.timers.udpAsymmetricMetadataPackets
+    ) {
+      // 3.7.7: at most N packets of a UDP flow carry metadata.
+      flags &= ~Flag.ForwardMetadata;
+      s.setFlags(id, flags);
+      needMd = false;
+    }
+    // Every packet on the path may grow by a signature (and, rarely, a 12-byte false-positive
+    // header): TCP is told a smaller MSS; anything else too big is answered with the MTU.
+    const mtu = ctx.outMtu(s.nextHop(wing));
+    const signature = this.signatureLength(false);
+    const room = mtu - signature - 12;
+    if (pkt.isTcp && pkt.tcp.syn) clampTcpMss(pkt, room - (pkt.l4Offset - pkt.start) - 20);
+    else if (!needMd && pkt.length + signature > mtu) {
+      // Fragmenting for the path is 6.5's (issue 7); until then the sender learns the MTU.
+      const inIface = ctx.nextHops.get(s.nextHop(wing ^ 1)).iface;
+      if (s.inPath(wing) < 0 && (pkt.version === 6 || pkt.ip4.dontFragment))
+        sendIcmpError(ctx, pkt, inIface, 'too-big', room);
+      ctx.drop(pb, DropReason.MtuExceeded);
+      return;
+    }
+    const kw = s.wingOutput(wing, ctx.out, 0);
+    const out = ctx.out;
+    if (flags & Flag.IcmpInUdp && pkt.isIcmp) {
+      const r = icmpToUdp(pb, pkt, out[kw - 2] >>> 16, out[kw - 2] & 0xffff);
+      if (r) {
+        ctx.drop(pb, r);
+        return;
+      }
+      changed = true;
+    }
+    let signedMetadata = false;
+    if (needMd) {
+      const key = ctx.keyOn(outPath, keyId);
+      const md = (wing & 1) === 0 ? forwardMetadata(ctx, id) : reverseMetadata(ctx, id);
+      this.loadTarget(s.familyOf(id), out);
+      rewriteFull(pkt, ctx.target, true);
+      const r = insertMetadata(pb, pkt, md, key?.cipher);
+      if (r) {
+        ctx.drop(pb, r);
+        return;
+      }
+      if ((wing & 1) === 0) s.countMetadata(id);
+      ctx.stats.metadataSent++;
+      signedMetadata = true;
+    } else {
+      // 4.2.6: a payload that starts with the cookie gets an empty header in front.
+      if (payloadHasCookie(pkt)) {
+        const r = protectFalsePositive(pb, pkt);
+        if (typeof r === 'number' && r !== 0) {
+          ctx.drop(pb, r);
+          return;
+        }
+        signedMetadata = true;
+      }
+      this.translate(pkt, wing, out, changed);
+    }
+    const r = this.sign(pb, pkt, outPath, keyId, signedMetadata);
+    if (r) {
+      ctx.drop(pb, r);
+      return;
+    }
+    ctx.sendVia(s.nextHop(wing), pb);
+  }
+
+  /** Send a session packet out of SVR to a LAN (3.7.2.4, 4.6.4): original addresses restored. */
+  toLan(pb: PacketBuffer, pkt: IpPacket, wing: number, changed: boolean): void {
+    const ctx = this.ctx;
+    if (pkt.ttl <= 1) {
+      ctx.drop(pb, DropReason.TtlExpired);
+      return;
+    }
+    ctx.sessions.wingOutput(wing, ctx.out, 0);
+    this.translate(pkt, wing, ctx.out, changed);
+    ctx.sendVia(ctx.sessions.nextHop(wing), pb);
+  }
+
+  /** Rewrite to a wing's output: with the saved deltas (fast path) unless bytes changed. */
+  private translate(pkt: IpPacket, wing: number, out: Uint32Array, changed: boolean): void {
+    const ctx = this.ctx;
+    const s = ctx.sessions;
+    const fam = s.familyOf(wing >>> 1);
+    if (changed) {
+      this.loadTarget(fam, out);
+      rewriteFull(pkt, ctx.target, true);
+      return;
+    }
+    ctx.stats.fastPath++;
+    if (fam === 4)
+      rewriteV4(pkt, out[0], out[1], out[2] >>> 16, out[2] & 0xffff, s.ipDelta(wing), s.l4Delta(wing), true);
+    else {
+      this.loadTarget(6, out);
+      rewriteV6(
+        pkt,
+        ctx.target.src6,
+        0,
+        ctx.target.dst6,
+        0,
+        out[8] >>> 16,
+        out[8] & 0xffff,
+        s.l4Delta(wing),
+        true,
+      );
+    }
+  }
+
+  /** Fill the rewrite target from an output key (SessionTable key layout). */
+  loadTarget(family: 4 | 6, out: Uint32Array): void {
+    const t = this.ctx.target;
+    if (family === 4) {
+      t.src4 = out[0];
+      t.dst4 = out[1];
+      t.srcPort = out[2] >>> 16;
+      t.dstPort = out[2] & 0xffff;
+      return;
+    }
+    for (let i = 0; i < 4; i++) {
+      for (let j = 0; j < 4; j++) {
+        t.src6[4 * i + j] = out[i] >>> (24 - 8 * j);
+        t.dst6[4 * i + j] = out[4 + i] >>> (24 - 8 * j);
+      }
+    }
+    t.srcPort = out[8] >>> 16;
+    t.dstPort = out[8] & 0xffff;
+  }
+
+  /** Bytes a signature adds to a packet on the path, per the authority's scope. */
+  private signatureLength(hasMetadata: boolean): number {
+    const h = this.ctx.authority.security.hmac;
+    if (h.scope === 'none' || (h.scope === 'metadata' && !hasMetadata)) return 0;
+    return h.method === 'sha1' ? 20 : h.method === 'sha256' ? 32 : 16;
+  }
+
+  // ---- signatures (4.5, D-1, D-2) ----
+
+  private tracker(path: number): WindowTracker {
+    const peer = this.ctx.paths.get(path)?.model.peer ?? '';
+    let t = this.trackers.get(peer);
+    if (!t) {
+      t = new WindowTracker();
+      this.trackers.set(peer, t);
+    }
+    return t;
+  }
+
+  /** Verify and strip the signature per the authority's scope (R-4.5.2-a, R-4.6.1-b). */
+  verify(pb: PacketBuffer, pkt: IpPacket, path: number, keyId: number, hasMetadata: boolean): DropReason {
+    const ctx = this.ctx;
+    const h = ctx.authority.security.hmac;
+    if (h.scope === 'none' || (h.scope === 'metadata' && !hasMetadata)) return DropReason.None;
+    const key = ctx.keyOn(path, keyId)?.hmac;
+    if (!key) return DropReason.MetadataNoCipherKey;
+    const window = h.timeBased ? hmacWindow(ctx.now()) : undefined;
+    const r = checkPacketSignature(pkt, key, window, this.tracker(path)).reason;
+    if (r) return r;
+    return shrinkTail(pb, pkt, key.length);
+  }
+
+  /** Sign per the authority's scope (R-4.5.1-a..e, R-8.1-a: always when metadata is present). */
+  sign(pb: PacketBuffer, pkt: IpPacket, path: number, keyId: number, hasMetadata: boolean): DropReason {
+    const ctx = this.ctx;
+    const h = ctx.authority.security.hmac;
+    if (h.scope === 'none' || (h.scope === 'metadata' && !hasMetadata)) return DropReason.None;
+    const key = ctx.keyOn(path, keyId)?.hmac;
+    if (!key) return DropReason.MetadataNoCipherKey;
+    return signPacket(pb, pkt, key, h.timeBased ? hmacWindow(ctx.now()) : undefined);
+  }
+
+  /** End idle and closed sessions (call about once a second). */
+  expire(): number {
+    return this.ctx.sessions.expire();
+  }
+}

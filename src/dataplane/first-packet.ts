@@ -1,0 +1,641 @@
+import { type IpAddress, ipToString } from '../base/address.js';
+import { DropReason } from '../base/drop-reason.js';
+import type { PacketBuffer } from '../base/packet-buffer.js';
+import { addressBytes } from '../base/prefix.js';
+import type { EgressAction } from '../config/model.js';
+import type { PeerKey } from '../crypto/peer-keys.js';
+import type { FibEntry, FibService, NextHop, RouteEntry } from '../policy/fib.js';
+import { flowHash, selectPath } from '../policy/path-selection.js';
+import { SessionRole, SessionTable, type WingOut } from '../session/session-table.js';
+import { udpToIcmp } from '../wire/icmp-udp.js';
+import { decodeMetadata, findTlv, peekSecurityId } from '../wire/metadata/block.js';
+import { payloadHasCookie, removeMetadata } from '../wire/metadata/insert.js';
+import { checkRequiredTlvs } from '../wire/metadata/required.js';
+import { TlvType } from '../wire/metadata/tlv.js';
+import { IpPacket } from '../wire/packet.js';
+import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP } from '../wire/protocol.js';
+import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../wire/tcp.js';
+import { Translation } from '../wire/translation.js';
+import { type DataPlaneContext, Flag, type TransitInfo } from './context.js';
+import type { DataPlane } from './dataplane.js';
+import { answerEcho, sendIcmpError } from './generated.js';
+import { contextOfMetadata } from './metadata-build.js';
+import type { PathState } from './paths.js';
+import { nextHopToward, pathNextHop, routeHop } from './routing.js';
+
+/**
+ * First packets: a packet no session knows. From a LAN it is classified (tenant, service,
+ * access: 3.7.1.1-3.7.1.3) and either starts an SVR session to a peer (3.7.1.4-3.7.1.11), a
+ * session to a service this router reaches itself, or is routed as ordinary IP (2.2, 4.1).
+ * From a peer, addressed to this router's waypoint, it must carry metadata (4.6.1), which
+ * creates the session here (3.7.2) as its egress or as a hop on to the next router (3.7.8).
+ */
+
+const REV = 10; // offset of the reverse key in ctx.key (room for an IPv6 forward key)
+
+function srcAddress(pkt: IpPacket): IpAddress {
+  return pkt.version === 4 ? { version: 4, v4: pkt.ip4.src } : { version: 6, v6: pkt.ip6.srcBytes() };
+}
+
+function dstAddress(pkt: IpPacket): IpAddress {
+  return pkt.version === 4 ? { version: 4, v4: pkt.ip4.dst } : { version: 6, v6: pkt.ip6.dstBytes() };
+}
+
+/** A random RFC 4122 version 4 UUID (R-7.4.5-a) from the injected source. */
+function newUuid(ctx: DataPlaneContext): Uint8Array {
+  const u = new Uint8Array(16);
+  ctx.random.fill(u);
+  u[6] = (u[6] & 0x0f) | 0x40;
+  u[8] = (u[8] & 0x3f) | 0x80;
+  return u;
+}
+
+/** Per-wing checksum deltas for the fast path (R-4.6.4-g): input key to output key, TTL - 1. */
+function planDeltas(ctx: DataPlaneContext, id: number): void {
+  const s = ctx.sessions;
+  const fam = s.familyOf(id);
+  const kin = new Uint32Array(10);
+  const kout = new Uint32Array(10);
+  for (const wing of [id * 2, id * 2 + 1]) {
+    s.wingKey(wing, kin, 0);
+    s.wingOutput(wing, kout, 0);
+    const a = fam === 4 ? 2 : 8;
+    const proto = kin[a + 1] & 0xff;
+    if (fam === 4) {
+      const t = Translation.ipv4(
+        proto,
+        { src: kin[0], dst: kin[1], srcPort: kin[2] >>> 16, dstPort: kin[2] & 0xffff },
+        { src: kout[0], dst: kout[1], srcPort: kout[2] >>> 16, dstPort: kout[2] & 0xffff },
+        true,
+      );
+      s.setDeltas(wing, t.ipDelta, t.l4Delta);
+    } else {
+      const bytes = (k: Uint32Array, o: number) => {
+        const b = new Uint8Array(16);
+        for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) b[4 * i + j] = k[o + i] >>> (24 - 8 * j);
+        return b;
+      };
+      const t = Translation.ipv6(
+        proto,
+        { src: bytes(kin, 0), dst: bytes(kin, 4), srcPort: kin[8] >>> 16, dstPort: kin[8] & 0xffff },
+        { src: bytes(kout, 0), dst: bytes(kout, 4), srcPort: kout[8] >>> 16, dstPort: kout[8] & 0xffff },
+        true,
+      );
+      s.setDeltas(wing, 0, t.l4Delta);
+    }
+  }
+}
+
+function pathKey(
+  ctx: DataPlaneContext,
+  remote: IpAddress,
+  local: IpAddress,
+  srcPort: number,
+  dstPort: number,
+  protocol: number,
+  iface: number,
+): void {
+  const vlan = ctx.ifaceVlan[iface];
+  if (remote.version === 4 && local.version === 4)
+    SessionTable.keyV4(ctx.key, REV, remote.v4, local.v4, srcPort, dstPort, protocol, vlan, iface);
+  else if (remote.version === 6 && local.version === 6)
+    SessionTable.keyV6(ctx.key, REV, remote.v6, 0, local.v6, 0, srcPort, dstPort, protocol, vlan, iface);
+}
+
+function isTcpSyn(pkt: IpPacket): boolean {
+  return pkt.isTcp && (pkt.tcp.flags & (TCP_SYN | TCP_ACK | TCP_RST | TCP_FIN)) === TCP_SYN;
+}
+
+function isEchoRequest(pkt: IpPacket): boolean {
+  return pkt.isIcmp && pkt.icmp.isEchoRequest;
+}
+
+// ---- from a LAN (or plain traffic from anywhere) ----
+
+/** A packet no session knows, not addressed to this router. */
+export function newSession(dp: DataPlane, pb: PacketBuffer, pkt: IpPacket, iface: number): void {
+  const ctx = dp.ctx;
+  if (pkt.ttl <= 1) {
+    sendIcmpError(ctx, pkt, iface, 'time-exceeded');
+    ctx.drop(pb, DropReason.TtlExpired);
+    return;
+  }
+  const src =
+    pkt.version === 4
+      ? Uint8Array.of(
+          pkt.ip4.src >>> 24,
+          (pkt.ip4.src >>> 16) & 255,
+          (pkt.ip4.src >>> 8) & 255,
+          pkt.ip4.src & 255,
+        )
+      : pkt.ip6.srcBytes();
+  const dst = pkt.version === 4 ? addressBytes(dstAddress(pkt)) : pkt.ip6.dstBytes();
+  const tenant = ctx.tenantResolver.resolve(undefined, iface, src).tenant;
+  const port = pkt.isTcp || pkt.isUdp ? pkt.dstPort : 0;
+  const res = pkt.l4HeaderLength > 0 ? ctx.fib.lookup(tenant, dst, pkt.protocol, port) : undefined;
+  if (res === undefined || res.kind === 'route') {
+    const route = res?.kind === 'route' ? res.route : ctx.fib.route(dst);
+    if (!route) {
+      sendIcmpError(ctx, pkt, iface, 'net-unreachable');
+      ctx.drop(pb, DropReason.NoRoute);
+      return;
+    }
+    plainForward(ctx, pb, pkt, route);
+    return;
+  }
+  if (res.kind === 'drop') {
+    ctx.drop(pb, res.reason);
+    return;
+  }
+  // A service session starts with a SYN for TCP; any first packet for UDP; an echo request for ICMP.
+  if (pkt.isTcp && !isTcpSyn(pkt)) {
+    ctx.drop(pb, DropReason.TcpNotSyn);
+    return;
+  }
+  if (pkt.isIcmp && !isEchoRequest(pkt)) {
+    const route = ctx.fib.route(dst);
+    route ? plainForward(ctx, pb, pkt, route) : ctx.drop(pb, DropReason.NoRoute);
+    return;
+  }
+  const entry = res.entry;
+  const peerHops = entry.nextHops.filter((h): h is Extract<NextHop, { kind: 'peer' }> => h.kind === 'peer');
+  if (peerHops.length > 0) {
+    const r = ingressFirstPacket(dp, pb, pkt, iface, tenant, entry, peerHops);
+    if (r !== DropReason.NoPeerPath || !entry.nextHops.some((h) => h.kind !== 'peer')) {
+      if (r) ctx.drop(pb, r);
+      return;
+    }
+  }
+  // The service is reached from here: a session without SVR, with the egress actions (3.3).
+  egressSession(dp, pb, pkt, iface, {
+    tenant,
+    service: entry.service,
+    entry,
+    context: {
+      family: pkt.version === 4 ? 4 : 6,
+      src: srcAddress(pkt),
+      dst: dstAddress(pkt),
+      srcPort: pkt.srcPort,
+      dstPort: pkt.dstPort,
+      protocol: pkt.protocol,
+    },
+    sourceNat: undefined,
+    uuid: newUuid(ctx),
+    fromPeer: undefined,
+  });
+}
+
+/** Ordinary IP forwarding (R-4.1-b, R-4.6-a): TTL, checksum, next hop. */
+export function plainForward(
+  ctx: DataPlaneContext,
+  pb: PacketBuffer,
+  pkt: IpPacket,
+  route: RouteEntry,
+): void {
+  const hop = routeHop(ctx, route);
+  if (!hop) {
+    ctx.drop(pb, DropReason.NoRoute);
+    return;
+  }
+  if (pkt.version === 4) pkt.ip4.decrementTtl();
+  else pkt.ip6.hopLimit = pkt.ip6.hopLimit - 1;
+  ctx.stats.plainForwarded++;
+  ctx.send(hop.iface, pb, hop.address);
+}
+
+/** The peer path a new session leaves on, its key and the wayport pair allocated on it. */
+interface PeerLeg {
+  readonly path: PathState;
+  /** The peer's waypoint on it. */
+  readonly remote: IpAddress;
+  readonly key: PeerKey;
+  readonly pair: number;
+  /** 3.7.1.6 / 4.2.3: the even port is this router's, the odd one the peer's; both chosen here. */
+  readonly even: number;
+  readonly odd: number;
+}
+
+/**
+ * 3.7.1.4, 3.7.1.6: among paths `ids`, those that are up and whose peer has a key (2.5, 3.1.3),
+ * the one the service policy prefers for this flow, with a wayport pair on it; or why none.
+ */
+function choosePeerLeg(
+  ctx: DataPlaneContext,
+  svc: FibService,
+  ids: readonly number[],
+  flowSource: IpAddress,
+): PeerLeg | DropReason {
+  const cands = ctx.paths
+    .candidates(ids)
+    .map((c) => (ctx.keys.current(ctx.paths.get(c.id)?.model.peer ?? '') ? c : { ...c, up: false }));
+  const choice = selectPath(
+    cands,
+    svc.policy,
+    flowHash(addressBytes(flowSource)),
+    ctx.selectionState(svc.index),
+  );
+  if ('reason' in choice) return choice.reason;
+  const path = ctx.paths.get(cands[choice.index].id) as PathState;
+  const key = ctx.keys.current(path.model.peer);
+  const remote = path.remoteAddress;
+  if (!key || !remote) return DropReason.NoPeerPath;
+  const pair = ctx.wayports.allocate(path.model.id);
+  if (pair < 0) return DropReason.WayportsExhausted;
+  const alloc = ctx.wayports.allocator(path.model.id);
+  return {
+    path,
+    remote,
+    key,
+    pair,
+    even: alloc?.evenPort(pair) ?? 0,
+    odd: alloc?.oddPort(pair) ?? 0,
+  };
+}
+
+/**
+ * 3.7.1: the first packet of an SVR session at the router that starts it. Returns a drop reason
+ * (the caller drops) or None when the packet went on.
+ */
+function ingressFirstPacket(
+  dp: DataPlane,
+  pb: PacketBuffer,
+  pkt: IpPacket,
+  iface: number,
+  tenant: number,
+  entry: FibEntry,
+  peerHops: readonly Extract<NextHop, { kind: 'peer' }>[],
+): DropReason {
+  const ctx = dp.ctx;
+  const svc = entry.service;
+  const src = srcAddress(pkt);
+  const leg = choosePeerLeg(
+    ctx,
+    svc,
+    peerHops.flatMap((h) => h.paths.map((p) => p.id)),
+    src,
+  );
+  if (typeof leg === 'number') return leg;
+  const { path, remote, key, pair, even, odd } = leg;
+  const icmp = pkt.isIcmp;
+  // 6.6: ICMP crosses SVR as UDP; the reverse (wire) wing sees UDP.
+  pathKey(ctx, remote, path.localAddress, odd, even, icmp ? IPPROTO_UDP : pkt.protocol, path.iface);
+  const out: [WingOut, WingOut] = [
+    { path: path.model.id, keyId: key.securityId, nextHop: pathNextHop(ctx, path) },
+    { path: -1, keyId: 0, nextHop: nextHopToward(ctx, src, iface) },
+  ];
+  const id = ctx.sessions.create(pkt.version === 4 ? 4 : 6, ctx.key, 0, ctx.key, REV, {
+    uuid: newUuid(ctx),
+    tenant,
+    service: svc.index,
+    role: SessionRole.Ingress,
+    protocol: pkt.protocol,
+    flags: Flag.ForwardMetadata | (icmp ? Flag.IcmpInUdp : 0),
+    out,
+    portPair: pair,
+    portPath: path.model.id,
+  });
+  if (id < 0) {
+    ctx.wayports.release(path.model.id, pair);
+    return -id;
+  }
+  planDeltas(ctx, id);
+  path.activeSessions++;
+  ctx.stats.sessionsCreated++;
+  dp.fromLan(pb, pkt, iface, id * 2);
+  return DropReason.None;
+}
+
+// ---- addressed to this router ----
+
+/** A packet for one of this router's addresses: a peer's first packet, a ping, or a drop. */
+export function toRouter(dp: DataPlane, pb: PacketBuffer, pkt: IpPacket, iface: number): void {
+  const ctx = dp.ctx;
+  if (pkt.isIcmp && pkt.icmp.isEchoRequest) {
+    answerEcho(ctx, pb, pkt, iface);
+    return;
+  }
+  const path = ctx.paths.find(iface, srcAddress(pkt));
+  if (path < 0) {
+    // 8.4 / R-2.10-b: waypoints take SVR traffic from peers; anything else is not ours.
+    if (ctx.ifaceWan[iface])
+      ctx.drop(pb, DropReason.UnknownPeer, true, { iface, source: ipToString(srcAddress(pkt)) });
+    else ctx.drop(pb, DropReason.NotForRouter);
+    return;
+  }
+  if (!payloadHasCookie(pkt)) {
+    // R-4.6.1-e, R-4.6.4-b: no metadata and no session; recovery comes with issue 7 (2.10).
+    ctx.drop(pb, DropReason.NoSessionOnWaypoint, true, { path, source: ipToString(srcAddress(pkt)) });
+    return;
+  }
+  peerFirstPacket(dp, pb, pkt, iface, path);
+}
+
+/** 3.7.2: the first packet of a session at a peer: verify, read, then egress or transit. */
+function peerFirstPacket(
+  dp: DataPlane,
+  pb: PacketBuffer,
+  pkt: IpPacket,
+  iface: number,
+  pathId: number,
+): void {
+  const ctx = dp.ctx;
+  const path = ctx.paths.get(pathId) as PathState;
+  const detail = { path: pathId, source: ipToString(srcAddress(pkt)) };
+  // The security id in the clear header picks the key; the HMAC is checked before anything
+  // else in the block is believed (R-4.6.1-b, 3.7.2.2).
+  const sid = peekSecurityId(pkt.b, pkt.payloadOffset, pkt.end);
+  const key = ctx.keys.byId(path.model.peer, sid);
+  if (!key) {
+    ctx.drop(pb, DropReason.MetadataNoCipherKey, true, detail);
+    return;
+  }
+  const v = dp.verify(pb, pkt, pathId, sid, true);
+  if (v) {
+    ctx.drop(pb, v, true, detail);
+    return;
+  }
+  const md = decodeMetadata(pkt.b, pkt.payloadOffset, pkt.end, key.cipher);
+  if (typeof md === 'number') {
+    ctx.drop(pb, md, true, detail);
+    return;
+  }
+  if (findTlv(md, TlvType.ControlMessage)) {
+    // A control message for a session we do not have: nothing to act on (4.2.4).
+    ctx.stats.controlReceived++;
+    ctx.drop(pb, DropReason.NoSessionOnWaypoint, true, detail);
+    return;
+  }
+  const req = checkRequiredTlvs(md, 'forward');
+  if (req) {
+    ctx.drop(pb, req, true, detail);
+    return;
+  }
+  const uuid = findTlv(md, TlvType.SessionUuid)?.uuid as Uint8Array;
+  // R-3.7.2.5-a: a UUID this router already carries is a loop.
+  if (ctx.sessions.byUuid(uuid) >= 0) {
+    ctx.drop(pb, DropReason.SessionLoop);
+    return;
+  }
+  ctx.stats.metadataReceived++;
+  const context = contextOfMetadata(md, 'forward') as TransitInfo['context'];
+  const tenantName = findTlv(md, TlvType.TenantName)?.name ?? '';
+  const svc = ctx.servicesByName.get(findTlv(md, TlvType.ServiceName)?.name ?? '');
+  if (!svc) {
+    ctx.drop(pb, DropReason.UnknownService);
+    return;
+  }
+  // R-4.6.5.2-e: the tenant from metadata; policy applies here too.
+  const tenant = ctx.tenants.intern(tenantName === 'global' ? '' : tenantName);
+  if (!svc.access.allows(tenant)) {
+    ctx.drop(pb, DropReason.AccessDenied);
+    return;
+  }
+  const r = removeMetadata(pb, pkt, md.blockLength);
+  if (r) {
+    ctx.drop(pb, r);
+    return;
+  }
+  const entry = ctx.fib.entryForService(svc.index, addressBytes(context.dst));
+  if (!entry) {
+    ctx.drop(pb, DropReason.NoRoute);
+    return;
+  }
+  const nat = findTlv(md, TlvType.SourceNatV4)?.address;
+  const peerHops = entry.nextHops.filter((h): h is Extract<NextHop, { kind: 'peer' }> => h.kind === 'peer');
+  const from = { path: pathId, keyId: sid };
+  if (peerHops.length > 0) {
+    const t = transitFirstPacket(dp, pb, pkt, iface, tenant, svc, peerHops, uuid, from, {
+      context,
+      sourceNat: nat,
+      securityPolicy: findTlv(md, TlvType.SecurityPolicy)?.name ?? 'none',
+      reverseContext: undefined,
+    });
+    if (t) ctx.drop(pb, t);
+    return;
+  }
+  egressSession(dp, pb, pkt, iface, {
+    tenant,
+    service: svc,
+    entry,
+    context,
+    sourceNat: nat,
+    uuid,
+    fromPeer: from,
+  });
+}
+
+/** 3.7.2.4 / 3.7.8: the session goes on to the next SVR router with the same UUID and context. */
+function transitFirstPacket(
+  dp: DataPlane,
+  pb: PacketBuffer,
+  pkt: IpPacket,
+  iface: number,
+  tenant: number,
+  svc: FibService,
+  peerHops: readonly Extract<NextHop, { kind: 'peer' }>[],
+  uuid: Uint8Array,
+  from: { path: number; keyId: number },
+  info: TransitInfo,
+): DropReason {
+  const ctx = dp.ctx;
+  const inPath = ctx.paths.get(from.path) as PathState;
+  // Never straight back to the peer the session came from.
+  const ids = peerHops
+    .flatMap((h) => h.paths.map((p) => p.id))
+    .filter((id) => ctx.paths.get(id)?.model.peer !== inPath.model.peer);
+  const leg = choosePeerLeg(ctx, svc, ids, info.context.src);
+  if (typeof leg === 'number') return leg;
+  const { path, remote, key, pair, even, odd } = leg;
+  pathKey(ctx, remote, path.localAddress, odd, even, pkt.protocol, path.iface);
+  const id = ctx.sessions.create(pkt.version === 4 ? 4 : 6, ctx.key, 0, ctx.key, REV, {
+    uuid,
+    tenant,
+    service: svc.index,
+    role: SessionRole.Transit,
+    protocol: info.context.protocol,
+    flags: Flag.ForwardMetadata | Flag.ReverseMetadata,
+    out: [
+      { path: path.model.id, keyId: key.securityId, nextHop: pathNextHop(ctx, path) },
+      {
+        path: from.path,
+        keyId: from.keyId,
+        nextHop: nextHopToward(ctx, inPath.remoteAddress ?? srcAddress(pkt), iface),
+      },
+    ],
+    portPair: pair,
+    portPath: path.model.id,
+  });
+  if (id < 0) {
+    ctx.wayports.release(path.model.id, pair);
+    return -id;
+  }
+  ctx.transit.set(id, info);
+  planDeltas(ctx, id);
+  path.activeSessions++;
+  ctx.stats.sessionsCreated++;
+  const s = ctx.sessions;
+  if (pkt.isTcp) s.trackTcp(id * 2, pkt.tcp.flags);
+  s.touch(id * 2, pkt.length);
+  dp.toPeer(pb, pkt, id * 2, false);
+  return DropReason.None;
+}
+
+interface EgressRequest {
+  readonly tenant: number;
+  readonly service: FibService;
+  readonly entry: FibEntry;
+  readonly context: TransitInfo['context'];
+  readonly sourceNat: number | undefined;
+  readonly uuid: Uint8Array;
+  /** The path and key of the peer the session came from; undefined for a local service session. */
+  readonly fromPeer: { path: number; keyId: number } | undefined;
+}
+
+/**
+ * Where the session leaves SVR (or never entered it): egress actions of 3.3 / 4.6.5.1 pick
+ * the destination (the context's, a NAT pool member, or a DNS answer) and the source (the
+ * context's, or TLV 25's NAT address with a port of its own), then the session is installed
+ * and the packet sent on.
+ */
+function egressSession(
+  dp: DataPlane,
+  pb: PacketBuffer,
+  pkt: IpPacket,
+  iface: number,
+  req: EgressRequest,
+): void {
+  const ctx = dp.ctx;
+  const action: EgressAction = req.entry.egress;
+  if (action.kind === 'dns') {
+    const name = req.service.model.dnsName ?? req.service.model.name;
+    let sync = true;
+    ctx.dns.resolve(name, (address) => {
+      if (!address || address.version !== req.context.family) return ctx.drop(pb, DropReason.DnsFailed);
+      if (sync) return installEgress(dp, pb, pkt, iface, req, address);
+      // Answered later: the scratch packet has moved on; read this one again.
+      const again = new IpPacket();
+      if (again.parse(pb.data, pb.start, pb.end - pb.start)) return ctx.drop(pb, DropReason.DnsFailed);
+      SessionTable.keyOfPacket(again, ctx.ifaceVlan[iface], iface, ctx.key, 0);
+      installEgress(dp, pb, again, iface, req, address);
+    });
+    sync = false;
+    return;
+  }
+  let dst = req.context.dst;
+  if (action.kind === 'nat') {
+    // Destination NAT to a pool (Figure 6's DEST NAT), balanced per the action.
+    const n = action.pool.length;
+    let i: number;
+    if (action.loadBalancing === 'source-hash') i = flowHash(addressBytes(req.context.src)) % n;
+    else {
+      i = ctx.natRoundRobin.get(req.service.index) ?? 0;
+      ctx.natRoundRobin.set(req.service.index, i + 1);
+      i %= n;
+    }
+    dst = action.pool[i];
+  }
+  installEgress(dp, pb, pkt, iface, req, dst);
+}
+
+function installEgress(
+  dp: DataPlane,
+  pb: PacketBuffer,
+  pkt: IpPacket,
+  iface: number,
+  req: EgressRequest,
+  dst: IpAddress,
+): void {
+  const ctx = dp.ctx;
+  const c = req.context;
+  let src = c.src;
+  let srcPort = c.srcPort;
+  let flags = req.fromPeer ? Flag.ReverseMetadata : 0;
+  if (req.sourceNat !== undefined && c.family === 4) {
+    // 3.7.1.5 / R-7.4.13-a: the egress router applies the ingress's source NAT.
+    src = { version: 4, v4: req.sourceNat };
+    const p =
+      c.protocol === IPPROTO_TCP || c.protocol === IPPROTO_UDP
+        ? ctx.natPorts.allocate(req.sourceNat, c.srcPort)
+        : c.srcPort;
+    if (p < 0) {
+      ctx.drop(pb, DropReason.NatPortsExhausted);
+      return;
+    }
+    if (c.protocol === IPPROTO_TCP || c.protocol === IPPROTO_UDP) flags |= Flag.SourceNat;
+    srcPort = p;
+  }
+  const icmp = c.protocol === IPPROTO_ICMP || c.protocol === IPPROTO_ICMPV6;
+  if (icmp && req.fromPeer) flags |= Flag.IcmpInUdp;
+  // Out of the interface the route to the destination names (or the named gateway).
+  const gw = req.entry.nextHops.find((h) => h.kind === 'gateway');
+  let lanHop: number;
+  let lanIface: number;
+  if (gw && gw.kind === 'gateway') {
+    lanIface = gw.interface ? ctx.iface(gw.interface) : iface;
+    const via = ctx.fib.route(addressBytes(gw.address));
+    const local = via ? routeHop(ctx, via) : undefined;
+    if (!gw.interface && local) lanIface = local.iface;
+    lanHop = ctx.nextHops.intern(lanIface, gw.address);
+  } else {
+    const route = ctx.fib.route(addressBytes(dst));
+    const hop = route ? routeHop(ctx, route) : undefined;
+    if (!hop) {
+      ctx.drop(pb, DropReason.NoRoute);
+      return;
+    }
+    lanIface = hop.iface;
+    lanHop = ctx.nextHops.intern(hop.iface, hop.address);
+  }
+  // The LAN wing: what the destination's replies look like.
+  const vlan = ctx.ifaceVlan[lanIface];
+  if (dst.version === 4 && src.version === 4)
+    SessionTable.keyV4(ctx.key, REV, dst.v4, src.v4, c.dstPort, srcPort, c.protocol, vlan, lanIface);
+  else if (dst.version === 6 && src.version === 6)
+    SessionTable.keyV6(ctx.key, REV, dst.v6, 0, src.v6, 0, c.dstPort, srcPort, c.protocol, vlan, lanIface);
+  const fromPath = req.fromPeer ? (ctx.paths.get(req.fromPeer.path) as PathState) : undefined;
+  const out: [WingOut, WingOut] = [
+    { path: -1, keyId: 0, nextHop: lanHop },
+    req.fromPeer && fromPath
+      ? {
+          path: req.fromPeer.path,
+          keyId: req.fromPeer.keyId,
+          nextHop: nextHopToward(ctx, fromPath.remoteAddress ?? srcAddress(pkt), iface),
+        }
+      : { path: -1, keyId: 0, nextHop: nextHopToward(ctx, srcAddress(pkt), iface) },
+  ];
+  const id = ctx.sessions.create(pkt.version === 4 ? 4 : 6, ctx.key, 0, ctx.key, REV, {
+    uuid: req.uuid,
+    tenant: req.tenant,
+    service: req.service.index,
+    role: req.fromPeer ? SessionRole.Egress : SessionRole.Plain,
+    protocol: c.protocol,
+    flags,
+    out,
+    portPair: -1,
+    portPath: -1,
+  });
+  if (id < 0) {
+    if (flags & Flag.SourceNat && src.version === 4) ctx.natPorts.release(src.v4, srcPort);
+    ctx.drop(pb, -id);
+    return;
+  }
+  planDeltas(ctx, id);
+  ctx.stats.sessionsCreated++;
+  if (!req.fromPeer) {
+    dp.fromLan(pb, pkt, iface, id * 2);
+    return;
+  }
+  // The rest of 3.7.2.4: out of UDP for ICMP (6.6), original addresses restored, delivered.
+  const s = ctx.sessions;
+  if (pkt.isTcp) s.trackTcp(id * 2, pkt.tcp.flags);
+  s.touch(id * 2, pkt.length);
+  if (flags & Flag.IcmpInUdp && pkt.isUdp) {
+    const r = udpToIcmp(pb, pkt);
+    if (r) {
+      ctx.drop(pb, r);
+      return;
+    }
+  }
+  // A first packet: checksums computed afresh rather than by deltas.
+  dp.toLan(pb, pkt, id * 2, true);
+}

@@ -1,0 +1,116 @@
+import { type IpAddress, ipToString } from '../base/address.js';
+import type { PacketBuffer } from '../base/packet-buffer.js';
+import { buildPacketBuffer } from '../wire/builder.js';
+import {
+  ICMP4_DEST_UNREACHABLE,
+  ICMP4_ECHO_REPLY,
+  ICMP4_TIME_EXCEEDED,
+  ICMP6_DEST_UNREACHABLE,
+  ICMP6_ECHO_REPLY,
+  ICMP6_PACKET_TOO_BIG,
+  ICMP6_TIME_EXCEEDED,
+} from '../wire/icmp.js';
+import { insertMetadata } from '../wire/metadata/insert.js';
+import { IpPacket } from '../wire/packet.js';
+import type { DataPlaneContext } from './context.js';
+import type { DataPlane } from './dataplane.js';
+import { disableForwardMetadata } from './metadata-build.js';
+import { nextHopToward } from './routing.js';
+
+/**
+ * Packets a router makes itself: answers to pings of its own addresses, ICMP errors for what it
+ * cannot forward (like any router, 3.7.2.5), and SVR control packets (4.2.4).
+ */
+
+function ownAddress(ctx: DataPlaneContext, iface: number, family: 4 | 6): IpAddress | undefined {
+  return ctx.router.interfaces[iface]?.addresses.find((a) => a.address.version === family)?.address;
+}
+
+/** Echo reply from one of the router's own addresses. */
+export function answerEcho(ctx: DataPlaneContext, pb: PacketBuffer, pkt: IpPacket, iface: number): void {
+  const v6 = pkt.version === 6;
+  const src: IpAddress = v6 ? { version: 6, v6: pkt.ip6.dstBytes() } : { version: 4, v4: pkt.ip4.dst };
+  const dst: IpAddress = v6 ? { version: 6, v6: pkt.ip6.srcBytes() } : { version: 4, v4: pkt.ip4.src };
+  const reply = buildPacketBuffer({
+    src,
+    dst,
+    l4: {
+      protocol: 'icmp',
+      type: v6 ? ICMP6_ECHO_REPLY : ICMP4_ECHO_REPLY,
+      identifier: pkt.icmp.identifier,
+      sequence: pkt.icmp.sequence,
+    },
+    payload: pkt.b.slice(pkt.payloadOffset, pkt.end),
+  });
+  ctx.driver.release(pb);
+  ctx.stats.icmpSent++;
+  ctx.sendVia(nextHopToward(ctx, dst, iface), reply);
+}
+
+/**
+ * An ICMP error about `pkt` (which arrived on `iface`) back to its source, quoting the IP header
+ * and the start of its payload (RFC 792, RFC 4443). Never about another ICMP error.
+ */
+export function sendIcmpError(
+  ctx: DataPlaneContext,
+  pkt: IpPacket,
+  iface: number,
+  kind: 'time-exceeded' | 'net-unreachable' | 'too-big',
+  mtu = 0,
+): void {
+  const v6 = pkt.version === 6;
+  if (pkt.isIcmp && pkt.icmp.isError) return;
+  const from = ownAddress(ctx, iface, v6 ? 6 : 4);
+  if (!from) return;
+  const to: IpAddress = v6 ? { version: 6, v6: pkt.ip6.srcBytes() } : { version: 4, v4: pkt.ip4.src };
+  const quoteLen = v6 ? Math.min(pkt.length, 1232) : Math.min(pkt.length, pkt.l4Offset - pkt.start + 8);
+  let type: number = v6 ? ICMP6_DEST_UNREACHABLE : ICMP4_DEST_UNREACHABLE;
+  let code = 0;
+  let rest = 0;
+  if (kind === 'time-exceeded') type = v6 ? ICMP6_TIME_EXCEEDED : ICMP4_TIME_EXCEEDED;
+  else if (kind === 'too-big') {
+    // RFC 1191: fragmentation needed, next-hop MTU in the low 16 bits; RFC 4443: packet too big.
+    type = v6 ? ICMP6_PACKET_TOO_BIG : ICMP4_DEST_UNREACHABLE;
+    code = v6 ? 0 : 4;
+    rest = mtu;
+  }
+  const err = buildPacketBuffer({
+    src: from,
+    dst: to,
+    l4: { protocol: 'icmp', type, code, restOfHeader: rest },
+    payload: pkt.b.slice(pkt.start, pkt.start + quoteLen),
+  });
+  ctx.stats.icmpSent++;
+  ctx.sendVia(nextHopToward(ctx, to, iface), err);
+}
+
+/**
+ * 3.7.7: the receiving router of a one-way UDP flow completes the handshake by sending TLV 18
+ * in a packet of its own that matches the session's reverse five-tuple on the wire (4.2.4).
+ */
+export function sendDisableForwardMetadata(dp: DataPlane, id: number): void {
+  const ctx = dp.ctx;
+  const s = ctx.sessions;
+  const wing = id * 2 + 1;
+  const out = new Uint32Array(10);
+  const kw = s.wingOutput(wing, out, 0);
+  if (kw !== 4) return; // the generated packet is built for IPv4 waypoints
+  const pb = buildPacketBuffer({
+    src: { version: 4, v4: out[0] },
+    dst: { version: 4, v4: out[1] },
+    l4: { protocol: 'udp', srcPort: out[2] >>> 16, dstPort: out[2] & 0xffff },
+  });
+  // Not the shared scratch packet: this runs while another packet is being processed.
+  const pkt = new IpPacket();
+  if (pkt.parse(pb.data, pb.start, pb.end - pb.start)) return;
+  if (insertMetadata(pb, pkt, disableForwardMetadata(ctx, id))) return;
+  if (dp.sign(pb, pkt, s.outPath(wing), s.outKeyId(wing), true)) return;
+  ctx.stats.controlSent++;
+  ctx.events.emit(
+    ctx.now(),
+    'session',
+    'disable-forward-metadata',
+    `one-way flow: TLV 18 sent to ${ipToString({ version: 4, v4: out[1] })}`,
+  );
+  ctx.sendVia(s.nextHop(wing), pb);
+}

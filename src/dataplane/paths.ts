@@ -1,0 +1,123 @@
+import { type IpAddress, ipToString } from '../base/address.js';
+import type { InterfaceModel, PeerPathModel, RouterModel } from '../config/model.js';
+import type { PathCandidate, PathQuality } from '../policy/path-selection.js';
+
+/**
+ * A router's peer paths as they are now: configuration plus live state. Whether a path is up
+ * and how good it is comes from BFD (issue 5); until then the owner (the emulator, a test, the
+ * operator) sets it. A path that is down never gets a new session (2.5).
+ */
+export interface PathState {
+  readonly model: PeerPathModel;
+  /** Index of the local interface (RouterModel.interfaces). */
+  readonly iface: number;
+  /** This router's waypoint on the path: the local interface's address of the peer's family. */
+  readonly localAddress: IpAddress;
+  /** The peer's waypoint as seen on the wire (R-2.11-a); starts as configured. */
+  remoteAddress: IpAddress | undefined;
+  up: boolean;
+  quality: PathQuality;
+  activeSessions: number;
+  /** Next-hop index toward the remote waypoint, filled on first use (-1 until then). */
+  nextHop: number;
+}
+
+export class PathTable {
+  readonly paths: PathState[] = [];
+  private readonly byIfaceRemote = new Map<string, number>();
+
+  constructor(router: RouterModel) {
+    const ifaceIndex = new Map(router.interfaces.map((i, n) => [i.name, n]));
+    for (const peer of router.peers)
+      for (const p of peer.paths) {
+        const iface = ifaceIndex.get(p.interface) ?? -1;
+        const ifc: InterfaceModel | undefined = router.interfaces[iface];
+        const family = p.remoteAddress?.version ?? 4;
+        const local =
+          ifc?.addresses.find((a) => a.address.version === family)?.address ?? ifc?.addresses[0]?.address;
+        if (!local || iface < 0) continue; // the loader refuses such configurations
+        this.paths[p.id] = {
+          model: p,
+          iface,
+          localAddress: local,
+          remoteAddress: p.remoteAddress,
+          up: true,
+          quality: {},
+          activeSessions: 0,
+          nextHop: -1,
+        };
+        if (p.remoteAddress) this.byIfaceRemote.set(`${iface}|${ipToString(p.remoteAddress)}`, p.id);
+      }
+  }
+
+  get(id: number): PathState | undefined {
+    return this.paths[id];
+  }
+
+  /** The path whose peer waypoint is `remote`, arriving on interface `iface`, or -1. */
+  find(iface: number, remote: IpAddress): number {
+    return this.byIfaceRemote.get(`${iface}|${ipToString(remote)}`) ?? -1;
+  }
+
+  findByName(peer: string, vector: string): PathState | undefined {
+    return this.paths.find((p) => p && p.model.peer === peer && p.model.vector === vector);
+  }
+
+  setUp(id: number, up: boolean): void {
+    const p = this.paths[id];
+    if (p) p.up = up;
+  }
+
+  setQuality(id: number, q: PathQuality): void {
+    const p = this.paths[id];
+    if (p) p.quality = q;
+  }
+
+  /** Candidates for path selection among these path ids. */
+  candidates(ids: readonly number[]): PathCandidate[] {
+    const out: PathCandidate[] = [];
+    for (const id of ids) {
+      const p = this.paths[id];
+      if (!p) continue;
+      out.push({
+        id,
+        vector: p.model.vector,
+        up: p.up && p.remoteAddress !== undefined,
+        weight: p.model.weight,
+        quality: p.quality,
+        activeSessions: p.activeSessions,
+      });
+    }
+    return out;
+  }
+}
+
+/**
+ * Where packets go next: an interface and a neighbour on it (a gateway or a peer waypoint), or
+ * the packet's own destination when undefined. Interned to small numbers so sessions store an
+ * index per wing instead of an address.
+ */
+export interface NextHopEntry {
+  readonly iface: number;
+  readonly address: IpAddress | undefined;
+}
+
+export class NextHopTable {
+  readonly entries: NextHopEntry[] = [];
+  private readonly index = new Map<string, number>();
+
+  intern(iface: number, address: IpAddress | undefined): number {
+    const k = `${iface}|${address ? ipToString(address) : ''}`;
+    let i = this.index.get(k);
+    if (i === undefined) {
+      i = this.entries.length;
+      this.entries.push({ iface, address });
+      this.index.set(k, i);
+    }
+    return i;
+  }
+
+  get(i: number): NextHopEntry {
+    return this.entries[i];
+  }
+}

@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ipv6ToString } from '../../src/base/address.js';
+import { buildPacket } from '../../src/wire/builder.js';
+import { ICMP6_ECHO_REPLY, ICMP6_ECHO_REQUEST } from '../../src/wire/icmp.js';
+import { payloadHasCookie } from '../../src/wire/metadata/insert.js';
+import { TCP_ACK, TCP_PSH, TCP_SYN } from '../../src/wire/tcp.js';
+import { lab, parsed } from '../../testlib/dataplane-harness.js';
+
+const V6 = `
+authority: { name: six }
+tenants: [{ name: eng }]
+services:
+  - { name: web6, addresses: ["2001:db8:20::/48"], protocol: tcp, ports: ["443"], access: { allow: [eng] } }
+  - { name: ping6, addresses: ["2001:db8:20::/48"], protocol: icmp, access: { allow: [eng] } }
+routers:
+  - name: east
+    interfaces:
+      - { name: lan, role: lan, addresses: ["2001:db8:10::1/64"], tenant: eng }
+      - { name: wan, role: wan, addresses: ["2001:db8:ff::1/64"] }
+    peers: [{ name: west, paths: [{ interface: wan, address: "2001:db8:ff::2", vector: core }] }]
+    serviceRoutes: [{ service: web6, peer: west }, { service: ping6, peer: west }]
+  - name: west
+    interfaces:
+      - { name: wan, role: wan, addresses: ["2001:db8:ff::2/64"] }
+      - { name: servers, role: lan, addresses: ["2001:db8:20::1/64"] }
+    peers: [{ name: east, paths: [{ interface: wan, address: "2001:db8:ff::1", vector: core }] }]
+    serviceRoutes: [{ service: web6, local: true }, { service: ping6, local: true }]
+`;
+
+test('IPv6: a TCP session across two routers, waypoints on the wire, original addresses restored, fast path after', () => {
+  const l = lab(V6);
+  const east = l.routers.get('east');
+  const west = l.routers.get('west');
+  assert.ok(east && west);
+  const C = '2001:db8:10::5';
+  const S = '2001:db8:20::80';
+  const t = (src: string, dst: string, sp: number, dp: number, flags: number, payload?: Uint8Array) =>
+    buildPacket({
+      src,
+      dst,
+      l4: { protocol: 'tcp', srcPort: sp, dstPort: dp, flags, seq: 1, ack: 1 },
+      payload,
+    });
+  east.driver.deliver(0, t(C, S, 5555, 443, TCP_SYN));
+  const [syn] = east.driver.take();
+  assert.ok(syn, JSON.stringify(east.router.dataPlane.ctx.drops.snapshot()));
+  const w = parsed(syn.bytes);
+  assert.equal(ipv6ToString(w.ip6.srcBytes()), '2001:db8:ff::1');
+  assert.equal(ipv6ToString(w.ip6.dstBytes()), '2001:db8:ff::2');
+  assert.ok(payloadHasCookie(w) && w.l4ChecksumValid());
+  west.driver.deliver(0, syn.bytes);
+  const [atServer] = west.driver.take();
+  assert.ok(atServer, JSON.stringify(west.router.dataPlane.ctx.drops.snapshot()));
+  const s = parsed(atServer.bytes);
+  assert.deepEqual(
+    [ipv6ToString(s.ip6.srcBytes()), ipv6ToString(s.ip6.dstBytes()), s.srcPort, s.dstPort],
+    [C, S, 5555, 443],
+  );
+  assert.equal(s.ip6.hopLimit, 62, 'two router hops');
+  assert.ok(s.l4ChecksumValid());
+  west.driver.deliver(1, t(S, C, 443, 5555, TCP_SYN | TCP_ACK));
+  east.driver.deliver(1, west.driver.take()[0].bytes);
+  const [back] = east.driver.take();
+  const b = parsed(back.bytes);
+  assert.deepEqual(
+    [ipv6ToString(b.ip6.srcBytes()), ipv6ToString(b.ip6.dstBytes()), b.srcPort, b.dstPort],
+    [S, C, 443, 5555],
+  );
+  const data = new TextEncoder().encode('v6 payload');
+  east.driver.deliver(0, t(C, S, 5555, 443, TCP_ACK | TCP_PSH, data));
+  const [fast] = east.driver.take();
+  assert.ok(!payloadHasCookie(parsed(fast.bytes)));
+  assert.ok(parsed(fast.bytes).l4ChecksumValid(), 'IPv6 fast path: the saved delta covers the addresses');
+  west.driver.deliver(0, fast.bytes);
+  const d = parsed(west.driver.take()[0].bytes);
+  assert.deepEqual(d.b.slice(d.payloadOffset, d.end), data);
+  assert.ok(d.l4ChecksumValid());
+});
+
+test('IPv6: ICMPv6 echo crosses as UDP and comes back', () => {
+  const l = lab(V6);
+  const east = l.routers.get('east');
+  const west = l.routers.get('west');
+  assert.ok(east && west);
+  east.driver.deliver(
+    0,
+    buildPacket({
+      src: '2001:db8:10::5',
+      dst: '2001:db8:20::80',
+      l4: { protocol: 'icmp', type: ICMP6_ECHO_REQUEST, identifier: 9, sequence: 1 },
+      payload: new Uint8Array(8),
+    }),
+  );
+  const [u] = east.driver.take();
+  assert.ok(parsed(u.bytes).isUdp);
+  west.driver.deliver(0, u.bytes);
+  const [req] = west.driver.take();
+  const r = parsed(req.bytes);
+  assert.ok(
+    r.isIcmp && r.icmp.isEchoRequest && r.l4ChecksumValid(),
+    JSON.stringify(west.router.dataPlane.ctx.drops.snapshot()),
+  );
+  west.driver.deliver(
+    1,
+    buildPacket({
+      src: '2001:db8:20::80',
+      dst: '2001:db8:10::5',
+      l4: { protocol: 'icmp', type: ICMP6_ECHO_REPLY, identifier: 9, sequence: 1 },
+      payload: new Uint8Array(8),
+    }),
+  );
+  east.driver.deliver(1, west.driver.take()[0].bytes);
+  const rep = parsed(east.driver.take()[0].bytes);
+  assert.ok(rep.isIcmp && rep.icmp.type === ICMP6_ECHO_REPLY && rep.l4ChecksumValid());
+});
