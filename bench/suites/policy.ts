@@ -3,6 +3,7 @@ import { SeededRandom } from '../../src/base/random.js';
 import {
   type AuthorityModel,
   DEFAULT_LIMITS,
+  DEFAULT_PEERING,
   DEFAULT_TIMERS,
   type ServiceModel,
 } from '../../src/config/model.js';
@@ -59,6 +60,8 @@ function fibFigures(): Figures {
         routes: [],
         timers: DEFAULT_TIMERS,
         limits: DEFAULT_LIMITS,
+        peering: DEFAULT_PEERING,
+        pki: undefined,
       },
     ],
   };

@@ -77,6 +77,26 @@ export enum DropReason {
   DnsFailed,
   NatPortsExhausted,
   MtuExceeded,
+
+  // BFD control packets (RFC 5880 6.8.6, D-6)
+  BfdTruncated,
+  BfdBadVersion,
+  BfdBadLength,
+  BfdBadDetectMult,
+  BfdMultipoint,
+  BfdBadMyDiscriminator,
+  BfdBadYourDiscriminator,
+  BfdAuthUnsupported,
+  BfdAdminDown,
+  BfdUnknownPath,
+  // BFD metadata and peering (5.1, 3.1, D-5, D-7, D-8)
+  BfdMetadataMalformed,
+  PeerCertificateRefused,
+  PeerNotAuthenticated,
+  PeerKeyMalformed,
+  PeerKeyBadSignature,
+  PeerKeyReplayed,
+  MeasureUnexpected,
 }
 
 export interface DropReasonInfo {
@@ -175,6 +195,43 @@ export const DROP_REASONS: readonly DropReasonInfo[] = [
   info('dns-failed', '3.3', false, "the service's name did not resolve for the dns egress action"),
   info('nat-ports-exhausted', '3.7.1.5', false, 'no free port on the source NAT address'),
   info('mtu-exceeded', '6.5', false, 'too big for the path once signed; the sender was told the MTU'),
+  info('bfd-truncated', 'RFC 5880', false, 'shorter than a BFD control packet (24 bytes)'),
+  info('bfd-bad-version', 'RFC 5880', false, 'BFD version is not 1'),
+  info('bfd-bad-length', 'RFC 5880', false, 'BFD length below 24 or beyond the UDP payload'),
+  info('bfd-bad-detect-mult', 'RFC 5880', false, 'BFD detect multiplier is zero'),
+  info('bfd-multipoint', 'RFC 5880', false, 'BFD multipoint bit is set'),
+  info('bfd-bad-my-discriminator', 'RFC 5880', false, 'BFD my discriminator is zero'),
+  info(
+    'bfd-bad-your-discriminator',
+    'RFC 5880',
+    false,
+    'BFD your discriminator is zero in state Init/Up, or names no session',
+  ),
+  info(
+    'bfd-auth-unsupported',
+    'RFC 5880',
+    false,
+    'BFD authentication bit set: SVR authenticates in metadata',
+  ),
+  info('bfd-admin-down', 'RFC 5880', false, 'the BFD session is administratively down'),
+  info('bfd-unknown-path', '5.1', true, 'BFD from an address that is no peer path of this interface'),
+  info('bfd-metadata-malformed', '5.1', true, 'BFD metadata is not a valid pb.bfd.Metadata'),
+  info('peer-certificate-refused', '5.1.7', true, "the peer's certificate does not validate"),
+  info(
+    'peer-not-authenticated',
+    '3.1.1',
+    true,
+    'a key or probe from a peer whose certificate is not validated',
+  ),
+  info('peer-key-malformed', '5.1.8', true, 'a peer public key that is not two PEM blocks of a P-256 key'),
+  info(
+    'peer-key-bad-signature',
+    '5.1.8',
+    true,
+    "a peer public key whose signature the peer's certificate denies",
+  ),
+  info('peer-key-replayed', '5.1.8', true, 'a peer public key for a security id already replaced'),
+  info('measure-unexpected', '5.1.5', false, 'a MeasureData response to no probe in flight'),
 ];
 
 export const DROP_REASON_COUNT = DROP_REASONS.length;

@@ -2,11 +2,13 @@ import { type IpAddress, ipToString } from '../base/address.js';
 import {
   type AuthorityModel,
   DEFAULT_LIMITS,
+  DEFAULT_PEERING,
   DEFAULT_TIMERS,
   type EgressAction,
   type InterfaceModel,
   type Limits,
   type NextHopSpec,
+  type Peering,
   type PeerModel,
   type PeerPathModel,
   type PortRange,
@@ -502,5 +504,6 @@ function compileRouter(rt: RawRouter, base: ConfigPath, raw: RawConfig, cx: Cont
   // D-10: model defaults, then the authority's timers, then the router's, field by field.
   const timers: Timers = overlay(overlay(DEFAULT_TIMERS, raw.authority.timers), rt.timers);
   const limits: Limits = overlay(DEFAULT_LIMITS, rt.limits);
-  return { name: rt.name, interfaces, peers, serviceRoutes, routes, timers, limits };
+  const peering: Peering = overlay(overlay(DEFAULT_PEERING, raw.authority.peering), rt.peering);
+  return { name: rt.name, interfaces, peers, serviceRoutes, routes, timers, limits, peering, pki: rt.pki };
 }

@@ -31,6 +31,39 @@ export interface Timers {
   readonly portGuardSeconds: number; // 60
 }
 
+/**
+ * Peer path management (5.1, D-6): BFD timers, quality probes, MTU discovery and keys. Set for
+ * the authority, overridden per router field by field.
+ */
+export interface Peering {
+  /** UDP port of BFD on every waypoint (D-6). */
+  readonly bfdPort: number; // 1280
+  readonly desiredMinTxMs: number; // 1000
+  readonly requiredMinRxMs: number; // 500
+  readonly detectMultiplier: number; // 3
+  /** 5.1.5: MeasureData requests per burst, and bursts' interval on idle paths. */
+  readonly qualityProbes: number; // 10
+  readonly qualityIntervalSeconds: number; // 10
+  /** A probe not answered within this counts as lost. */
+  readonly qualityTimeoutMs: number; // 2000
+  /** Bursts the live figures are computed over (a sliding window). */
+  readonly qualityWindow: number; // 6
+  /** 5.1.4: growing probes; 0 turns discovery off. */
+  readonly mtuIntervalSeconds: number; // 600
+  readonly mtuMin: number; // 1200
+  readonly mtuStep: number; // 50
+  /** 3.1.2, 5.1.8: a new key this often, and old keys kept this long after (R-3.6-a). */
+  readonly rekeyIntervalSeconds: number; // 3600
+  readonly keyGuardSeconds: number; // 30
+}
+
+/** Where a router's certificate, key and CA certificate are (PEM files, 5.1.7, D-7). */
+export interface PkiFiles {
+  readonly ca: string;
+  readonly certificate: string;
+  readonly key: string;
+}
+
 /** 3.4: the authority-wide rules every router follows. */
 export interface SecurityDefinitions {
   readonly hmac: {
@@ -193,6 +226,9 @@ export interface RouterModel {
   readonly routes: readonly StaticRouteModel[];
   readonly timers: Timers;
   readonly limits: Limits;
+  readonly peering: Peering;
+  /** Undefined: credentials come from elsewhere (the emulator's in-memory CA). */
+  readonly pki: PkiFiles | undefined;
 }
 
 export interface AuthorityModel {
@@ -219,6 +255,23 @@ export const DEFAULT_TIMERS: Timers = {
   quiescentMoveIntervalSeconds: 1,
   quiescentMoveDurationSeconds: 5,
   portGuardSeconds: 60,
+};
+
+/** D-6 and 5.1 defaults. */
+export const DEFAULT_PEERING: Peering = {
+  bfdPort: 1280,
+  desiredMinTxMs: 1000,
+  requiredMinRxMs: 500,
+  detectMultiplier: 3,
+  qualityProbes: 10,
+  qualityIntervalSeconds: 10,
+  qualityTimeoutMs: 2000,
+  qualityWindow: 6,
+  mtuIntervalSeconds: 600,
+  mtuMin: 1200,
+  mtuStep: 50,
+  rekeyIntervalSeconds: 3600,
+  keyGuardSeconds: 30,
 };
 
 /** D-10 / the SSR walkthrough. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_LIMITS, DEFAULT_MTU, DEFAULT_TIMERS, DEFAULT_WAYPORTS } from './model.js';
+import { DEFAULT_LIMITS, DEFAULT_MTU, DEFAULT_PEERING, DEFAULT_TIMERS, DEFAULT_WAYPORTS } from './model.js';
 import {
   HOSTNAME_RE,
   NAME_RE,
@@ -149,6 +149,60 @@ const timers = mapping(
   'a mapping of timer names to values',
 );
 
+function peeringInt(field: keyof typeof DEFAULT_PEERING, lo: number, hi: number, why: string) {
+  return intIn(lo, hi).optional().describe(`${why} Default ${DEFAULT_PEERING[field]}.`);
+}
+
+/** 5.1, D-6: each field optional; a router's peering overrides the authority's field by field. */
+const peering = mapping(
+  {
+    bfdPort: peeringInt('bfdPort', 1, 65535, 'UDP port of BFD on every waypoint (D-6).'),
+    desiredMinTxMs: peeringInt('desiredMinTxMs', 10, 60_000, 'BFD Desired Min TX Interval, ms (RFC 5880).'),
+    requiredMinRxMs: peeringInt(
+      'requiredMinRxMs',
+      10,
+      60_000,
+      'BFD Required Min RX Interval, ms (RFC 5880).',
+    ),
+    detectMultiplier: peeringInt('detectMultiplier', 1, 255, 'BFD Detect Mult (RFC 5880).'),
+    qualityProbes: peeringInt('qualityProbes', 0, 1000, 'MeasureData requests per burst; 0: none (5.1.5).'),
+    qualityIntervalSeconds: peeringInt(
+      'qualityIntervalSeconds',
+      1,
+      86_400,
+      'Seconds between quality bursts on idle paths (5.1.5).',
+    ),
+    qualityTimeoutMs: peeringInt(
+      'qualityTimeoutMs',
+      1,
+      60_000,
+      'A probe unanswered this long counts as lost (5.1.5).',
+    ),
+    qualityWindow: peeringInt('qualityWindow', 1, 1000, 'Bursts the live path figures cover (5.1.5).'),
+    mtuIntervalSeconds: peeringInt(
+      'mtuIntervalSeconds',
+      0,
+      86_400,
+      'Seconds between MTU discoveries; 0: never (5.1.4).',
+    ),
+    mtuMin: peeringInt('mtuMin', 576, 65_535, 'Smallest MTU probe, bytes (5.1.4).'),
+    mtuStep: peeringInt('mtuStep', 1, 9000, 'Growth between MTU probes, bytes (5.1.4).'),
+    rekeyIntervalSeconds: peeringInt(
+      'rekeyIntervalSeconds',
+      1,
+      31_536_000,
+      'Seconds between peer key changes (3.1.2, 5.1.8).',
+    ),
+    keyGuardSeconds: peeringInt(
+      'keyGuardSeconds',
+      1,
+      86_400,
+      'Seconds a replaced key stays usable (3.6, R-3.6-a).',
+    ),
+  },
+  'a mapping of peering settings',
+);
+
 const security = mapping(
   {
     hmac: mapping(
@@ -186,8 +240,11 @@ const authority = mapping(
       .default('')
       .describe('Tenant of sessions nothing else assigns a tenant to; "" for none.'),
     timers: timers.optional().describe('Session timers for every router (D-10); routers may override each.'),
+    peering: peering
+      .optional()
+      .describe('BFD, path quality, MTU and key settings for every router (5.1, D-6).'),
   },
-  'a mapping with name, security, globalTenant and timers',
+  'a mapping with name, security, globalTenant, timers and peering',
 );
 
 const tenant = mapping(
@@ -454,6 +511,17 @@ const router = mapping(
       ),
     routes: list(route, 'a list of routes').default([]).describe('Generic routes by prefix (3.2, Figure 4).'),
     timers: timers.optional().describe("Overrides of the authority's timers, field by field (D-10)."),
+    peering: peering.optional().describe("Overrides of the authority's peering settings (5.1, D-6)."),
+    pki: mapping(
+      {
+        ca: text('a file path').describe('PEM certificate of the authority CA (5.1.7, D-7).'),
+        certificate: text('a file path').describe('PEM certificate of this router, CN = router/authority.'),
+        key: text('a file path').describe("PEM private key of the router's certificate."),
+      },
+      'a mapping with ca, certificate and key',
+    )
+      .optional()
+      .describe('Router credentials (`svr pki issue`); paths relative to the configuration file.'),
     limits: mapping(
       {
         maxSessions: positiveInt()

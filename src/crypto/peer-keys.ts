@@ -22,6 +22,8 @@ export interface PeerKeyStore {
   current(peer: string): PeerKey | undefined;
   /** A key by its security id (metadata names it, 7.3.2), or undefined when unknown. */
   byId(peer: string, securityId: number): PeerKey | undefined;
+  /** The newest key the peer may already use, when newer than `current` (a rekey under way). */
+  newest?(peer: string): PeerKey | undefined;
 }
 
 /** 64 bytes of key material, laid out as D-5: bytes 0-31 cipher, 32-63 HMAC. */

@@ -76,6 +76,17 @@ export interface DataPlaneOptions {
   readonly keys: PeerKeyStore;
   readonly dns: DnsResolver;
   readonly events: EventLog;
+  /**
+   * Control traffic addressed to a waypoint (BFD, 5.1): handed over whole; the receiver owns
+   * the buffer. Without it such packets are dropped like any other non-SVR packet.
+   */
+  readonly control?: ControlHook;
+}
+
+export interface ControlHook {
+  /** UDP destination port of control packets (D-6: BFD on 1280). */
+  readonly port: number;
+  receive(pb: PacketBuffer, pkt: IpPacket, iface: number): void;
 }
 
 /**
@@ -92,6 +103,7 @@ export class DataPlaneContext {
   readonly keys: PeerKeyStore;
   readonly dns: DnsResolver;
   readonly events: EventLog;
+  readonly control: ControlHook | undefined;
 
   readonly tenants: TenantTable;
   readonly tenantResolver: TenantResolver;
@@ -145,6 +157,7 @@ export class DataPlaneContext {
     this.keys = o.keys;
     this.dns = o.dns;
     this.events = o.events;
+    this.control = o.control;
     this.tenants = new TenantTable(o.authority.tenants.map((t) => t.name));
     this.tenantResolver = TenantResolver.forRouter(o.authority, o.router, this.tenants);
     this.fib = new Fib(o.authority, o.router, this.tenants);

@@ -5,7 +5,7 @@ import { checkPacketSignature, signPacket } from '../crypto/packet-signature.js'
 import type { RxBatch } from '../drivers/driver.js';
 import { SessionTable } from '../session/session-table.js';
 import { icmpToUdp, udpToIcmp } from '../wire/icmp-udp.js';
-import { decodeMetadata, findTlv } from '../wire/metadata/block.js';
+import { decodeMetadata, findTlv, peekSecurityId } from '../wire/metadata/block.js';
 import {
   insertMetadata,
   payloadHasCookie,
@@ -97,9 +97,27 @@ export class DataPlane {
     const s = ctx.sessions;
     const id = wing >>> 1;
     const inPath = s.inPath(wing);
-    const keyId = s.outKeyId(wing ^ 1); // one key per hop, the one the initiator chose (3.7.4)
     const hasMd = payloadHasCookie(pkt);
-    const v = this.verify(pb, pkt, inPath, keyId, hasMd);
+    // One key per hop, the one the initiator chose (3.7.4); metadata names it (7.3.2).
+    let keyId = s.outKeyId(wing ^ 1);
+    if (hasMd) {
+      const named = peekSecurityId(pkt.b, pkt.payloadOffset, pkt.end);
+      if (named > 0) keyId = named;
+    }
+    let v = this.verify(pb, pkt, inPath, keyId, hasMd);
+    if (v === DropReason.HmacMismatch || v === DropReason.MetadataNoCipherKey) {
+      // 3.6: the peer may have moved the session to a newer key than ours says.
+      const path = ctx.paths.paths[inPath];
+      const newest = path ? ctx.keys.newest?.(path.model.peer) : undefined;
+      if (newest && newest.securityId !== keyId) {
+        const v2 = this.verify(pb, pkt, inPath, newest.securityId, hasMd);
+        if (v2 === DropReason.None) {
+          keyId = newest.securityId;
+          s.setOutKeyId(wing ^ 1, keyId);
+          v = v2;
+        }
+      }
+    }
     if (v) {
       ctx.drop(pb, v, true, { path: inPath, session: id });
       return;
@@ -180,7 +198,15 @@ export class DataPlane {
       return;
     }
     const outPath = s.outPath(wing);
-    const keyId = s.outKeyId(wing);
+    const path = ctx.paths.paths[outPath];
+    let keyId = s.outKeyId(wing);
+    // 3.6: a session moves to the peer's current key; the old one retires after its guard.
+    if (path !== undefined && path.keyId !== 0 && path.keyId !== keyId) {
+      if (path.keyId > keyId || !ctx.keyOn(outPath, keyId)) {
+        keyId = path.keyId;
+        s.setOutKeyId(wing, keyId);
+      }
+    }
     let flags = s.flags(id);
     let needMd =
       (wing & 1) === 0 ? (flags & Flag.ForwardMetadata) !== 0 : (flags & Flag.ReverseMetadata) !== 0;
@@ -197,7 +223,8 @@ export class DataPlane {
     }
     // Every packet on the path may grow by a signature (and, rarely, a 12-byte false-positive
     // header): TCP is told a smaller MSS; anything else too big is answered with the MTU.
-    const mtu = ctx.outMtu(s.nextHop(wing));
+    let mtu = ctx.outMtu(s.nextHop(wing));
+    if (path !== undefined && path.mtu > 0 && path.mtu < mtu) mtu = path.mtu; // 5.1.4
     const signature = this.signatureLength(false);
     const room = mtu - signature - 12;
     if (pkt.isTcp && pkt.tcp.syn) clampTcpMss(pkt, room - (pkt.l4Offset - pkt.start) - 20);

@@ -51,7 +51,7 @@ function newUuid(ctx: DataPlaneContext): Uint8Array {
 }
 
 /** Per-wing checksum deltas for the fast path (R-4.6.4-g): input key to output key, TTL - 1. */
-function planDeltas(ctx: DataPlaneContext, id: number): void {
+export function planDeltas(ctx: DataPlaneContext, id: number): void {
   const s = ctx.sessions;
   const fam = s.familyOf(id);
   const kin = new Uint32Array(10);
@@ -312,6 +312,11 @@ export function toRouter(dp: DataPlane, pb: PacketBuffer, pkt: IpPacket, iface: 
   const ctx = dp.ctx;
   if (pkt.isIcmp && pkt.icmp.isEchoRequest) {
     answerEcho(ctx, pb, pkt, iface);
+    return;
+  }
+  const control = ctx.control;
+  if (control && pkt.isUdp && pkt.dstPort === control.port && ctx.ifaceWan[iface]) {
+    control.receive(pb, pkt, iface); // 5.1: BFD on the waypoint
     return;
   }
   const path = ctx.paths.find(iface, srcAddress(pkt));

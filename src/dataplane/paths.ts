@@ -17,9 +17,34 @@ export interface PathState {
   remoteAddress: IpAddress | undefined;
   up: boolean;
   quality: PathQuality;
+  /** Security id of the peer's key new packets are signed with (3.6); 0: none yet. */
+  keyId: number;
+  /** Path MTU BFD found (5.1.4); 0 until known, then it bounds the interface's. */
+  mtu: number;
+  /** BFD saw a NAT between the waypoints (5.1.2). */
+  natDetected: boolean;
   activeSessions: number;
   /** Next-hop index toward the remote waypoint, filled on first use (-1 until then). */
   nextHop: number;
+}
+
+/** A router's peer paths with their interface index and local waypoint (the interface's address). */
+export function describePaths(
+  router: RouterModel,
+): { model: PeerPathModel; iface: number; localAddress: IpAddress }[] {
+  const ifaceIndex = new Map(router.interfaces.map((i, n) => [i.name, n]));
+  const out: { model: PeerPathModel; iface: number; localAddress: IpAddress }[] = [];
+  for (const peer of router.peers)
+    for (const p of peer.paths) {
+      const iface = ifaceIndex.get(p.interface) ?? -1;
+      const ifc: InterfaceModel | undefined = router.interfaces[iface];
+      const family = p.remoteAddress?.version ?? 4;
+      const local =
+        ifc?.addresses.find((a) => a.address.version === family)?.address ?? ifc?.addresses[0]?.address;
+      if (!local || iface < 0) continue; // the loader refuses such configurations
+      out.push({ model: p, iface, localAddress: local });
+    }
+  return out;
 }
 
 export class PathTable {
@@ -27,27 +52,22 @@ export class PathTable {
   private readonly byIfaceRemote = new Map<string, number>();
 
   constructor(router: RouterModel) {
-    const ifaceIndex = new Map(router.interfaces.map((i, n) => [i.name, n]));
-    for (const peer of router.peers)
-      for (const p of peer.paths) {
-        const iface = ifaceIndex.get(p.interface) ?? -1;
-        const ifc: InterfaceModel | undefined = router.interfaces[iface];
-        const family = p.remoteAddress?.version ?? 4;
-        const local =
-          ifc?.addresses.find((a) => a.address.version === family)?.address ?? ifc?.addresses[0]?.address;
-        if (!local || iface < 0) continue; // the loader refuses such configurations
-        this.paths[p.id] = {
-          model: p,
-          iface,
-          localAddress: local,
-          remoteAddress: p.remoteAddress,
-          up: true,
-          quality: {},
-          activeSessions: 0,
-          nextHop: -1,
-        };
-        if (p.remoteAddress) this.byIfaceRemote.set(`${iface}|${ipToString(p.remoteAddress)}`, p.id);
-      }
+    for (const { model: p, iface, localAddress } of describePaths(router)) {
+      this.paths[p.id] = {
+        model: p,
+        iface,
+        localAddress,
+        remoteAddress: p.remoteAddress,
+        up: true,
+        quality: {},
+        keyId: 0,
+        mtu: 0,
+        natDetected: false,
+        activeSessions: 0,
+        nextHop: -1,
+      };
+      if (p.remoteAddress) this.byIfaceRemote.set(`${iface}|${ipToString(p.remoteAddress)}`, p.id);
+    }
   }
 
   get(id: number): PathState | undefined {
@@ -66,6 +86,19 @@ export class PathTable {
   setUp(id: number, up: boolean): void {
     const p = this.paths[id];
     if (p) p.up = up;
+  }
+
+  /** The peer's waypoint moved (5.1.3) or was first learned (R-2.11-a). */
+  setRemote(id: number, address: IpAddress): void {
+    const p = this.paths[id];
+    if (!p) return;
+    if (p.remoteAddress) {
+      const old = `${p.iface}|${ipToString(p.remoteAddress)}`;
+      if (this.byIfaceRemote.get(old) === id) this.byIfaceRemote.delete(old);
+    }
+    p.remoteAddress = address;
+    p.nextHop = -1;
+    this.byIfaceRemote.set(`${p.iface}|${ipToString(address)}`, id);
   }
 
   setQuality(id: number, q: PathQuality): void {

@@ -1,5 +1,5 @@
 import type { IpAddress } from '../base/address.js';
-import { addressBytes } from '../base/prefix.js';
+import { addressBytes, prefixContains } from '../base/prefix.js';
 import type { RouteEntry } from '../policy/fib.js';
 import type { DataPlaneContext } from './context.js';
 import type { PathState } from './paths.js';
@@ -45,9 +45,30 @@ export function routeHop(
   return undefined;
 }
 
-/** The next hop toward a path's remote waypoint: routes are configuration, so once per path. */
+/**
+ * The next hop toward a path's remote waypoint. A peer path leaves from its configured
+ * interface whatever a more specific route elsewhere says (Figure 2's Internet and LTE paths
+ * reach the same waypoint through different interfaces): on-link when the interface's network
+ * holds the waypoint, else through the longest route with a gateway on that interface. Routes
+ * are configuration, so this runs once per path (and again when the waypoint moves).
+ */
 export function pathNextHop(ctx: DataPlaneContext, path: PathState): number {
-  if (path.nextHop < 0 && path.remoteAddress)
-    path.nextHop = nextHopToward(ctx, path.remoteAddress, path.iface);
+  if (path.nextHop >= 0 || !path.remoteAddress) return path.nextHop;
+  const remote = addressBytes(path.remoteAddress);
+  const ifc = ctx.router.interfaces[path.iface];
+  const onIface = (a: Uint8Array) => ifc?.addresses.some((x) => prefixContains(x.prefix, a)) ?? false;
+  if (onIface(remote)) {
+    path.nextHop = ctx.nextHops.intern(path.iface, undefined);
+    return path.nextHop;
+  }
+  let best: { len: number; hop: IpAddress } | undefined;
+  for (const r of ctx.router.routes) {
+    if (!r.nextHop || !prefixContains(r.prefix, remote) || (best && best.len >= r.prefix.length)) continue;
+    if (r.interface === undefined ? !onIface(addressBytes(r.nextHop)) : r.interface !== ifc?.name) continue;
+    best = { len: r.prefix.length, hop: r.nextHop };
+  }
+  path.nextHop = best
+    ? ctx.nextHops.intern(path.iface, best.hop)
+    : nextHopToward(ctx, path.remoteAddress, path.iface);
   return path.nextHop;
 }

@@ -86,6 +86,13 @@ export class NatBox extends IpRouter {
     return this.outside.address.version === 4 ? this.outside.address.v4 : 0;
   }
 
+  /** A new outside address (the ISP renumbered it): every mapping is lost, as on a real box. */
+  override renumber(iface: string | number, address: string): void {
+    super.renumber(iface, address);
+    this.byExternal.clear();
+    this.byInside.clear();
+  }
+
   /** Live mappings, for tests and stats. */
   mappings(): NatMapping[] {
     const now = this.sim.now();

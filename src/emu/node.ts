@@ -40,7 +40,8 @@ export class NetInterface {
     readonly name: string,
     readonly segment: Segment,
     readonly vlan: number,
-    readonly address: IpAddress,
+    /** Changes only through Node.renumber. */
+    public address: IpAddress,
     readonly prefix: Prefix,
     readonly mtu: number,
     readonly port: SegmentPort,
@@ -118,6 +119,19 @@ export abstract class Node {
         iface: index,
       });
     return iface;
+  }
+
+  /**
+   * Give an interface a new address on the same network, as a DHCP renewal or a new public
+   * address of a NAT would (5.1.3).
+   */
+  renumber(iface: string | number, address: string): void {
+    const i = this.interfaces.find((x) => x.name === iface || x.index === iface);
+    const a = toAddress(address);
+    if (!i || !prefixContains(i.prefix, addressBytes(a)))
+      throw new Error(`${this.name}: cannot renumber ${iface} to ${address}`);
+    i.address = a;
+    i.segment.readdress(i.port, [a]);
   }
 
   addRoute(spec: RouteSpec): void {

@@ -68,7 +68,7 @@ export class SegmentPort {
     readonly segment: Segment,
     readonly name: string,
     readonly vlan: number,
-    readonly addresses: readonly IpAddress[],
+    public addresses: readonly IpAddress[],
     readonly receive: (frame: Uint8Array) => void,
   ) {}
 
@@ -198,6 +198,13 @@ export class Segment {
     }
     this.ports.push(port);
     return port;
+  }
+
+  /** The port's addresses change (a renumbered interface: DHCP, a NAT's new public address). */
+  readdress(port: SegmentPort, addresses: readonly IpAddress[]): void {
+    for (const a of port.addresses) this.neighbors.delete(neighborKey(port.vlan, ipToString(a)));
+    port.addresses = addresses;
+    for (const a of addresses) this.neighbors.set(neighborKey(port.vlan, ipToString(a)), port);
   }
 
   detach(port: SegmentPort): void {

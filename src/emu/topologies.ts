@@ -7,7 +7,7 @@ import type { Host } from './host.js';
 import type { IpRouter } from './ip-router.js';
 import { Network } from './network.js';
 import type { Segment } from './segment.js';
-import { attachSvrRouters } from './svr-network.js';
+import { attachSvrRouters, type SvrRoutersOptions, settlePeering } from './svr-network.js';
 
 /**
  * Ready-made emulated networks from the examples: the draft's Figure 2 and a three-router
@@ -26,6 +26,11 @@ export interface TopologyOptions {
   readonly encryptMetadata?: boolean;
   readonly authority?: AuthorityModel;
   readonly onEvent?: (e: RouterEvent) => void;
+  /** 'bfd' (default): routers authenticate and key over BFD first; 'static': shared keys. */
+  readonly peering?: 'bfd' | 'static';
+  /** With BFD, run until every path is in service and measured (default true). */
+  readonly settle?: boolean;
+  readonly credentials?: SvrRoutersOptions['credentials'];
 }
 
 export interface Figure2 {
@@ -54,18 +59,19 @@ export interface Figure2 {
 }
 
 /**
- * Figure 2: East and West with three peer paths. One-way latencies make Figure 3's round trips:
- * MPLS 20 ms, Internet 30 ms, LTE 50 ms (LTE reaches West's Internet waypoint through a carrier
- * router). Until BFD measures paths (issue 5) their quality is set from Figure 3 too.
+ * Figure 2: East and West with three peer paths whose one-way delays (latency plus half the
+ * mean jitter) are Figure 3's: MPLS 20 ms, Internet 30 ms, LTE 50 ms (LTE reaches West's
+ * Internet waypoint through a carrier router). BFD measures them (5.1.5); with static peering
+ * the figures are set from Figure 3 instead.
  */
 export function figure2(o: TopologyOptions = {}): Figure2 {
   const authority = o.authority ?? exampleConfig('figure2');
   const net = new Network({ seed: o.seed ?? 1 });
   const clientLan = net.segment('client-lan', { latencyMs: 0.1 });
   const serverLan = net.segment('server-lan', { latencyMs: 0.1 });
-  const mpls = net.segment('mpls', { latencyMs: 10, jitterMs: 1 });
-  const internet = net.segment('internet', { latencyMs: 15, jitterMs: 1.5 });
-  const lte = net.segment('lte', { latencyMs: 10, jitterMs: 7.5 });
+  const mpls = net.segment('mpls', { latencyMs: 19.5, jitterMs: 1 });
+  const internet = net.segment('internet', { latencyMs: 29.5, jitterMs: 1 });
+  const lte = net.segment('lte', { latencyMs: 19, jitterMs: 2 });
   const carrier = net.ipRouter('carrier', {
     interfaces: [
       { segment: lte, address: '192.0.2.254/24' },
@@ -87,17 +93,21 @@ export function figure2(o: TopologyOptions = {}): Figure2 {
     dns: { 'logsvc.example': '172.15.11.20' },
     encryptMetadata: o.encryptMetadata,
     onEvent: o.onEvent,
+    peering: o.peering,
+    credentials: o.credentials,
   });
   const east = routers.get('east') as SvrRouter;
   const west = routers.get('west') as SvrRouter;
-  const figure3 = {
-    mpls: { latencyMs: 20, lossPercent: 0, jitterMs: 2 },
-    internet: { latencyMs: 30, lossPercent: 0, jitterMs: 3 },
-    lte: { latencyMs: 50, lossPercent: 0, jitterMs: 15 },
-  } as const;
-  for (const r of [east, west])
-    for (const p of r.dataPlane.ctx.paths.paths)
-      if (p) p.quality = figure3[p.model.vector as keyof typeof figure3] ?? {};
+  if (o.peering === 'static') {
+    const figure3 = {
+      mpls: { latencyMs: 20, lossPercent: 0, jitterMs: 2 },
+      internet: { latencyMs: 30, lossPercent: 0, jitterMs: 3 },
+      lte: { latencyMs: 50, lossPercent: 0, jitterMs: 15 },
+    } as const;
+    for (const r of [east, west])
+      for (const p of r.dataPlane.ctx.paths.paths)
+        if (p) p.quality = figure3[p.model.vector as keyof typeof figure3] ?? {};
+  } else if (o.settle ?? true) settlePeering(net, [east, west]);
   const host = (name: string, address: string, gateway: string, segment = serverLan, vlan = 0) =>
     net.host(name, { interfaces: [{ segment, address, gateway, vlan }] });
   return {
@@ -145,7 +155,10 @@ export function chain3(o: TopologyOptions = {}): Chain3 {
     links: { 'a.clients': clients, 'a.ab': ab, 'b.ab': ab, 'b.bc': bc, 'c.bc': bc, 'c.servers': servers },
     encryptMetadata: o.encryptMetadata,
     onEvent: o.onEvent,
+    peering: o.peering,
+    credentials: o.credentials,
   });
+  if (o.peering !== 'static' && (o.settle ?? true)) settlePeering(net, routers.values());
   return {
     net,
     authority,

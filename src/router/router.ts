@@ -1,17 +1,35 @@
-import { ipToString } from '../base/address.js';
+import { type IpAddress, ipToString } from '../base/address.js';
+import { DropReason } from '../base/drop-reason.js';
 import { EventLog, type RouterEvent } from '../base/events.js';
+import type { PacketBuffer } from '../base/packet-buffer.js';
 import type { TimerHandle } from '../base/scheduler.js';
 import type { RouterModel } from '../config/model.js';
-import type { DataPlaneOptions } from '../dataplane/context.js';
+import type { RouterCredentials } from '../crypto/certificates.js';
+import type { PeerKeyStore } from '../crypto/peer-keys.js';
+import type { ControlHook, DataPlaneOptions } from '../dataplane/context.js';
 import { DataPlane } from '../dataplane/dataplane.js';
+import { retargetPath } from '../dataplane/path-changes.js';
+import { describePaths } from '../dataplane/paths.js';
+import { nextHopToward, pathNextHop } from '../dataplane/routing.js';
+import { type PathChange, type PathStatus, Peering } from '../peering/peering.js';
 import { END_REASON_NAMES, SessionRole } from '../session/session-table.js';
 import { TCP_STATE_NAMES } from '../session/tcp-state.js';
+import { buildPacketBuffer } from '../wire/builder.js';
+import type { IpPacket } from '../wire/packet.js';
 import { protocolName } from '../wire/protocol.js';
 
-/** What a data plane needs, with the router named instead of given, and an event sink. */
-export interface RouterOptions extends Omit<DataPlaneOptions, 'router' | 'events'> {
+/**
+ * What a data plane needs, with the router named instead of given, and an event sink. Keys come
+ * one of two ways: from BFD peering (certificates and ECDH, 5.1: give `credentials`), or from a
+ * fixed store (`keys`: tools and tests; every path counts as up, no BFD runs).
+ */
+export interface RouterOptions extends Omit<DataPlaneOptions, 'router' | 'events' | 'keys' | 'control'> {
   readonly name: string;
   readonly onEvent?: (e: RouterEvent) => void;
+  readonly credentials?: RouterCredentials;
+  readonly keys?: PeerKeyStore;
+  /** False sends payload TLVs in clear (debugging, 7.4); with `credentials` only. */
+  readonly encryptMetadata?: boolean;
 }
 
 /** One row of `show sessions`, like SSR's. */
@@ -44,14 +62,66 @@ export class SvrRouter {
   readonly model: RouterModel;
   readonly dataPlane: DataPlane;
   readonly events: EventLog;
+  /** BFD peering (5.1), when the router has credentials. */
+  readonly peering: Peering | undefined;
   private timer: TimerHandle | undefined;
 
   constructor(private readonly o: RouterOptions) {
     const model = o.authority.routers.find((r) => r.name === o.name);
     if (!model) throw new Error(`router ${o.name} is not in the authority's configuration`);
+    if (!o.keys === !o.credentials) throw new Error('give a router either credentials or keys');
     this.model = model;
     this.events = new EventLog(o.name, 1000, o.onEvent);
-    this.dataPlane = new DataPlane({ ...o, router: model, events: this.events });
+    if (o.credentials) {
+      this.peering = new Peering({
+        authority: o.authority.name,
+        routerName: model.name,
+        settings: model.peering,
+        credentials: o.credentials,
+        security: o.authority.security,
+        encryptMetadata: o.encryptMetadata,
+        scheduler: o.scheduler,
+        random: o.random,
+        events: this.events,
+        paths: describePaths(model).map((d) => ({
+          id: d.model.id,
+          peer: d.model.peer,
+          vector: d.model.vector,
+          iface: d.iface,
+          localAddress: d.localAddress,
+          remoteAddress: d.model.remoteAddress,
+          ifaceMtu: model.interfaces[d.iface]?.mtu ?? 1500,
+        })),
+        host: {
+          transmit: (path, dst, sp, dp, payload, df) => this.transmitControl(path, dst, sp, dp, payload, df),
+          pathChanged: (path, what, st) => this.pathChanged(path, what, st),
+          keyChanged: (peer, sid) => {
+            for (const p of this.dataPlane.ctx.paths.paths) if (p && p.model.peer === peer) p.keyId = sid;
+          },
+          drop: (r, security, detail) => this.dataPlane.ctx.drop(undefined, r, security, detail),
+        },
+      });
+    }
+    const peering = this.peering;
+    const control: ControlHook | undefined = peering && {
+      port: model.peering.bfdPort,
+      receive: (pb: PacketBuffer, pkt: IpPacket, iface: number) => {
+        peering.receive(
+          iface,
+          sourceOf(pkt),
+          pkt.srcPort,
+          pkt.b,
+          pkt.payloadOffset,
+          pkt.end - pkt.payloadOffset,
+        );
+        o.driver.release(pb);
+      },
+    };
+    const keys = peering?.keys ?? o.keys;
+    if (!keys) throw new Error('unreachable: keys or credentials');
+    this.dataPlane = new DataPlane({ ...o, keys, router: model, events: this.events, control });
+    // 3.1.3: with peering, a path carries sessions only once BFD, authentication and keys agree.
+    if (peering) for (const p of this.dataPlane.ctx.paths.paths) if (p) p.up = false;
   }
 
   get name(): string {
@@ -60,13 +130,68 @@ export class SvrRouter {
 
   start(): void {
     this.o.driver.start((batch) => this.dataPlane.receive(batch));
+    this.peering?.start();
     this.tick();
   }
 
   stop(): void {
     if (this.timer) this.o.scheduler.cancel(this.timer);
     this.timer = undefined;
+    this.peering?.stop();
     this.o.driver.stop();
+  }
+
+  /** A BFD datagram from a path's waypoint (5.1). */
+  private transmitControl(
+    path: number,
+    dst: IpAddress,
+    srcPort: number,
+    dstPort: number,
+    payload: Uint8Array,
+    dontFragment: boolean,
+  ): void {
+    const ctx = this.dataPlane.ctx;
+    const ps = ctx.paths.get(path);
+    if (!ps || dst.version !== ps.localAddress.version) return;
+    const pb = buildPacketBuffer({
+      src: ps.localAddress,
+      dst,
+      l4: { protocol: 'udp', srcPort, dstPort },
+      payload,
+      ttl: 255,
+      dontFragment,
+    });
+    const same = ps.remoteAddress && ipToString(ps.remoteAddress) === ipToString(dst);
+    const hop = same ? pathNextHop(ctx, ps) : nextHopToward(ctx, dst, ps.iface);
+    if (hop < 0) {
+      ctx.drop(pb, DropReason.NoRoute);
+      return;
+    }
+    ctx.sendVia(hop, pb);
+  }
+
+  private pathChanged(path: number, what: PathChange, st: PathStatus): void {
+    const ctx = this.dataPlane.ctx;
+    const ps = ctx.paths.get(path);
+    if (!ps) return;
+    if (what === 'usable') ps.up = st.usable;
+    else if (what === 'quality') ps.quality = st.quality ?? {};
+    else if (what === 'mtu') ps.mtu = st.mtu;
+    else if (what === 'nat') ps.natDetected = st.natDetected;
+    else if (what === 'remote' && st.remote) {
+      const moved = retargetPath(ctx, path, st.remote);
+      if (moved > 0)
+        this.events.emit(
+          ctx.now(),
+          'session',
+          'sessions-retargeted',
+          `${moved} sessions follow the peer's new address`,
+          {
+            path,
+            sessions: moved,
+          },
+        );
+    }
   }
 
   /** Session timers, once a second (3.7.6, D-10). */
@@ -116,6 +241,10 @@ export class SvrRouter {
     }
     return rows;
   }
+}
+
+function sourceOf(pkt: IpPacket): IpAddress {
+  return pkt.version === 4 ? { version: 4, v4: pkt.ip4.src } : { version: 6, v6: pkt.ip6.srcBytes() };
 }
 
 function wordsToBytes(k: Uint32Array, o: number): Uint8Array {

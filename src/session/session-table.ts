@@ -547,6 +547,26 @@ export class SessionTable {
   nextHop(wing: number): number {
     return this.nextHopOf[wing];
   }
+  /** Sign a wing's packets with another key version (a rekey, 3.6: the old one retires). */
+  setOutKeyId(wing: number, securityId: number): void {
+    this.outKeyIdOf[wing] = securityId;
+  }
+  /**
+   * Give a wing a new key (5.1.3: the peer's waypoint address changed), keeping everything
+   * else; the other wing's output follows, as it is this key reversed. False when the new key
+   * is another wing's.
+   */
+  rekeyWing(wing: number, key: Uint32Array, off: number): boolean {
+    const id = wing >>> 1;
+    if (!this.live[id]) return false;
+    const index = this.family[id] === 4 ? this.v4 : this.v6;
+    if (index.find(key, off) >= 0) return false;
+    const s = this.scratch;
+    index.keyAt(this.wingPos[wing], s, 0);
+    index.remove(s, 0);
+    index.insert(key, off, wing);
+    return true;
+  }
   /** Re-point a wing (a session move, 6.1). */
   setWingOut(wing: number, o: WingOut): void {
     this.outPathOf[wing] = o.path;

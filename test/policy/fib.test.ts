@@ -8,6 +8,7 @@ import { loadConfigFile, loadConfigText } from '../../src/config/load.js';
 import {
   type AuthorityModel,
   DEFAULT_LIMITS,
+  DEFAULT_PEERING,
   DEFAULT_TIMERS,
   type RouterModel,
   type ServiceModel,
@@ -175,6 +176,8 @@ function authority(services: ServiceModel[], routes: string[]): AuthorityModel {
     }),
     timers: DEFAULT_TIMERS,
     limits: DEFAULT_LIMITS,
+    peering: DEFAULT_PEERING,
+    pki: undefined,
   };
   return {
     name: 'prop',

@@ -1,14 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import { ipv4ToString } from '../../base/address.js';
-import { SeededRandom } from '../../base/random.js';
 import { HMAC_SIGNATURE_LENGTH } from '../../crypto/hmac.js';
-import { StaticPeerKeys } from '../../crypto/peer-keys.js';
+import type { PeerKey } from '../../crypto/peer-keys.js';
 import type { Capture } from '../../emu/capture.js';
 import { echoServer, sinkServer } from '../../emu/servers.js';
-import { DEFAULT_SECRET } from '../../emu/svr-network.js';
 import { type Figure2, figure2 } from '../../emu/topologies.js';
 import { PcapWriter } from '../../pcap/pcap.js';
 import type { SessionRow, SvrRouter } from '../../router/router.js';
+import { BfdState } from '../../wire/bfd.js';
 import { decodeMetadata, findTlv, hasCookie } from '../../wire/metadata/block.js';
 import { TlvType } from '../../wire/metadata/tlv.js';
 import { IpPacket } from '../../wire/packet.js';
@@ -87,6 +86,30 @@ function sessionTable(r: SvrRouter): string[] {
   );
 }
 
+/** `show peers`: one row per peer path with what BFD found. */
+function peerTable(r: SvrRouter): string[] {
+  const rows = (r.peering?.status() ?? []).map((p) => {
+    const q = p.quality;
+    const ip = (a: typeof p.local | undefined) => (a?.version === 4 ? ipv4ToString(a.v4) : '?');
+    return [
+      p.vector,
+      `${ip(p.local)} -> ${ip(p.remote)}`,
+      BfdState[p.bfd],
+      p.authenticated ? 'yes' : 'no',
+      q ? q.latencyMs.toFixed(1) : '-',
+      q ? q.jitterMs.toFixed(1) : '-',
+      q ? q.lossPercent.toFixed(1) : '-',
+      q ? q.mos.toFixed(2) : '-',
+      p.mtu ? String(p.mtu) : '-',
+      p.natDetected ? 'yes' : 'no',
+    ];
+  });
+  return table(
+    ['Path', 'Waypoints', 'BFD', 'Auth', 'Latency ms', 'Jitter ms', 'Loss %', 'MOS', 'MTU', 'NAT'],
+    rows,
+  );
+}
+
 interface WireTotals {
   packets: number;
   wireBytes: number;
@@ -96,8 +119,13 @@ interface WireTotals {
   hmacBytes: number;
 }
 
+/** BFD (5.1) runs beside the sessions; the wire figures are about sessions only. */
+function isBfd(p: IpPacket, port: number): boolean {
+  return p.isUdp && (p.dstPort === port || p.srcPort === port);
+}
+
 /** What SVR added on the WAN links: metadata blocks and signatures, packet by packet. */
-function wireTotals(f: Figure2, caps: readonly Capture[], cipherKeys: StaticPeerKeys): WireTotals {
+function wireTotals(f: Figure2, caps: readonly Capture[], key: PeerKey | undefined): WireTotals {
   const t: WireTotals = {
     packets: 0,
     wireBytes: 0,
@@ -108,16 +136,17 @@ function wireTotals(f: Figure2, caps: readonly Capture[], cipherKeys: StaticPeer
   };
   const h = f.authority.security.hmac;
   const hmac = h.scope === 'none' ? 0 : HMAC_SIGNATURE_LENGTH[h.method];
+  const bfdPort = f.east.model.peering.bfdPort;
   for (const cap of caps)
     for (const c of cap.packets) {
       const p = packet(c.data);
-      if (p.version === 0) continue;
+      if (p.version === 0 || isBfd(p, bfdPort)) continue;
       t.packets++;
       t.wireBytes += p.length;
       let added = hmac;
       if (p.l4HeaderLength > 0 && hasCookie(p.b, p.payloadOffset, p.end)) {
         const copy = p.b.slice(0, p.end - hmac);
-        const md = decodeMetadata(copy, p.payloadOffset, copy.length, cipherKeys.current('east')?.cipher);
+        const md = decodeMetadata(copy, p.payloadOffset, copy.length, key?.cipher);
         if (typeof md === 'object') {
           t.metadataPackets++;
           t.metadataBytes += md.blockLength;
@@ -141,26 +170,26 @@ export function demo(o: DemoOptions): string {
   const out: string[] = [];
   const say = (s = '') => out.push(s);
   const wan = [f.segments.mpls, f.segments.internet, f.segments.lte].map((s) => f.net.capture(s));
-  const keys = new StaticPeerKeys(
-    DEFAULT_SECRET,
-    'west',
-    f.authority.security,
-    new SeededRandom(seed),
-    encrypt,
-  );
+  const key = f.east.peering?.keys.current('west');
 
   say(
     `svr demo: the draft's Figure 2 network, emulated (seed ${seed}${encrypt ? '' : ', metadata payload TLVs in clear'})`,
   );
   say();
+  const up = f.east.events.recent().find((e) => e.code === 'path-up');
+  const sinceStart = (e: { timeMs: number } | undefined) =>
+    e ? `${((e.timeMs - f.net.sim.startMs) / 1000).toFixed(2)} s` : '?';
+  say('Peering (draft 3.1, 5.1): East and West bring up three peer paths with BFD.');
   say(
-    'East and West are joined by three peer paths (Figure 3 quality, used for path choice until BFD measures it):',
+    `  5.1.7  certificates  each router sends its X.509 certificate (CN router/authority) in BFD metadata; both validated by ${sinceStart(f.east.events.recent().find((e) => e.code === 'peer-authenticated'))}`,
   );
-  for (const p of f.east.dataPlane.ctx.paths.paths)
-    if (p)
-      say(
-        `  ${pad(p.model.vector, 9)} ${pad(`${ipv4ToString(p.localAddress.version === 4 ? p.localAddress.v4 : 0)} -> ${p.remoteAddress?.version === 4 ? ipv4ToString(p.remoteAddress.v4) : '?'}`, 30)} ${p.quality.latencyMs} ms latency, ${p.quality.jitterMs} ms jitter`,
-      );
+  say(
+    `  5.1.8  key           signed ECDH P-256 public keys exchanged; security id ${key?.securityId ?? '?'} used on every path from ${sinceStart(f.east.events.recent().find((e) => e.code === 'peer-key'))}`,
+  );
+  say(
+    `  3.1.3  in service    first path usable at ${sinceStart(up)}; paths measured by BFD MeasureData (5.1.4, 5.1.5):`,
+  );
+  out.push(...peerTable(f.east));
   const sec = f.authority.security;
   say(
     `Authority "${f.authority.name}": HMAC ${sec.hmac.method}${sec.hmac.timeBased ? ' time-based' : ''} on ${sec.hmac.scope} packets, metadata ${sec.metadataCipher} (3.4, Figure 7).`,
@@ -199,13 +228,13 @@ export function demo(o: DemoOptions): string {
       .filter((x) => x !== undefined)
       .map(
         (x) =>
-          `${x.model.vector} ${x.quality.latencyMs} ms${sla !== undefined && (x.quality.latencyMs ?? 0) > sla ? ' (misses the SLA)' : ''}`,
+          `${x.model.vector} ${(x.quality.latencyMs ?? 0).toFixed(1)} ms${sla !== undefined && (x.quality.latencyMs ?? 0) > sla ? ' (misses the SLA)' : ''}`,
       );
     say(
       `  3.7.1.4 path        ${fwd.path}, from ${choices.join(', ')}: SLA first, then vector cost, then quality`,
     );
   }
-  const cipher = keys.current('east')?.cipher;
+  const cipher = key?.cipher;
   const sigLen = sec.hmac.scope === 'none' ? 0 : HMAC_SIGNATURE_LENGTH[sec.hmac.method];
   const md = decodeMetadata(syn.b.slice(0, syn.end - sigLen), syn.payloadOffset, syn.end - sigLen, cipher);
   const nat = typeof md === 'object' ? findTlv(md, TlvType.SourceNatV4) : undefined;
@@ -235,12 +264,13 @@ export function demo(o: DemoOptions): string {
     synack.b.slice(0, synack.end - sigLen),
     synack.payloadOffset,
     synack.end - sigLen,
-    keys.current('east')?.cipher,
+    key?.cipher,
   );
   say(
     `  3.7.4   West        puts reverse metadata on the SYN/ACK (${typeof rmd === 'object' ? `${rmd.blockLength}-byte block` : 'block'}), addressed ${ipv4ToString(synack.ip4.src)}:${synack.srcPort} -> ${ipv4ToString(synack.ip4.dst)}:${synack.dstPort}`,
   );
-  const later = wan[0].packets.length - 2;
+  const bfdPort = f.east.model.peering.bfdPort;
+  const later = wan[0].packets.filter((c) => !isBfd(packet(c.data), bfdPort)).length - 2;
   say(
     `  3.7.5   handshake   complete: the next ${later} packets carried no metadata, only translated (fast path ${ctx.stats.fastPath} packets at East)`,
   );
@@ -292,7 +322,7 @@ export function demo(o: DemoOptions): string {
   say();
 
   // ---- the wire ----
-  const t = wireTotals(f, wan, keys);
+  const t = wireTotals(f, wan, key);
   say('On the wire (the three WAN links, every packet of every session above):');
   out.push(
     ...table(
