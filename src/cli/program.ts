@@ -5,6 +5,7 @@ import { demo } from './commands/demo.js';
 import { fibCommand } from './commands/fib.js';
 import { metadataDecode, metadataEncode } from './commands/metadata.js';
 import { packetDecode } from './commands/packet.js';
+import { pkiInitCa, pkiIssue, pkiShow, pkiVerify } from './commands/pki.js';
 import { CliError } from './errors.js';
 
 /**
@@ -50,6 +51,49 @@ export function buildProgram(): Command {
     .option('--iv <hex>', '16-byte IV (default: random) for reproducible output')
     .action((file: string | undefined, o: { cipherKey?: string; iv?: string }) => {
       process.stdout.write(metadataEncode(file, o));
+    });
+
+  const pki = program
+    .command('pki')
+    .description('router certificates: the authority CA, router certificates, inspection (5.1.7, D-7)');
+  pki
+    .command('init-ca')
+    .description('create the authority CA: DIR/ca.crt and DIR/ca.key (P-256)')
+    .requiredOption('--authority <name>', 'authority name (the CA is "<name> CA")')
+    .option('--dir <dir>', 'directory for the files', 'pki')
+    .option('--days <n>', 'validity in days (default 3650)')
+    .option('--force', 'replace existing files')
+    .action((o: { authority: string; dir?: string; days?: string; force?: boolean }) => {
+      process.stdout.write(pkiInitCa(o));
+    });
+  pki
+    .command('issue')
+    .description('issue a router certificate NAME/AUTHORITY: DIR/NAME.crt and DIR/NAME.key')
+    .argument('<name>', 'router/authority, e.g. east/example')
+    .option('--dir <dir>', 'directory of the CA and the new files', 'pki')
+    .option('--days <n>', 'validity in days (default 365)')
+    .option('--force', 'replace existing files')
+    .action((name: string, o: { dir?: string; days?: string; force?: boolean }) => {
+      process.stdout.write(pkiIssue(name, o));
+    });
+  pki
+    .command('show')
+    .description('describe a PEM certificate or key')
+    .argument('<file>', 'PEM file')
+    .option('--json', 'print JSON')
+    .action((file: string, o: { json?: boolean }) => {
+      process.stdout.write(pkiShow(file, o.json));
+    });
+  pki
+    .command('verify')
+    .description('check a router certificate as a peer would (dates, CA signature, name); exit 1 if refused')
+    .argument('<file>', 'PEM router certificate')
+    .option('--dir <dir>', 'directory of ca.crt', 'pki')
+    .option('--ca <file>', 'CA certificate (instead of DIR/ca.crt)')
+    .action((file: string, o: { dir?: string; ca?: string }) => {
+      const r = pkiVerify(file, o);
+      process.stdout.write(r.stdout);
+      process.exitCode = r.exitCode;
     });
 
   const packet = program.command('packet').description('whole IP packets');
