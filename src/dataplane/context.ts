@@ -32,6 +32,8 @@ export enum Flag {
   IcmpInUdp = 16,
   /** Egress applied a source NAT (TLV 25) with a pool port to give back at the end. */
   SourceNat = 32,
+  /** A wing's peer path went out of service: the session is to move (6.1, resilience work). */
+  MovePending = 64,
 }
 
 /**

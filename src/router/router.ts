@@ -6,7 +6,7 @@ import type { TimerHandle } from '../base/scheduler.js';
 import type { RouterModel } from '../config/model.js';
 import type { RouterCredentials } from '../crypto/certificates.js';
 import type { PeerKeyStore } from '../crypto/peer-keys.js';
-import type { ControlHook, DataPlaneOptions } from '../dataplane/context.js';
+import { type ControlHook, type DataPlaneOptions, Flag } from '../dataplane/context.js';
 import { DataPlane } from '../dataplane/dataplane.js';
 import { retargetPath } from '../dataplane/path-changes.js';
 import { describePaths } from '../dataplane/paths.js';
@@ -170,12 +170,36 @@ export class SvrRouter {
     ctx.sendVia(hop, pb);
   }
 
+  /** Sessions on a path that left service wait for a move (6.1); they get no new traffic plan. */
+  private markForMove(path: number): void {
+    const s = this.dataPlane.ctx.sessions;
+    let n = 0;
+    for (const id of s.ids())
+      if (s.outPath(id * 2) === path || s.outPath(id * 2 + 1) === path) {
+        s.setFlags(id, s.flags(id) | Flag.MovePending);
+        n++;
+      }
+    if (n > 0)
+      this.events.emit(
+        this.dataPlane.ctx.now(),
+        'session',
+        'sessions-to-move',
+        `${n} sessions on a path out of service`,
+        {
+          path,
+          sessions: n,
+        },
+      );
+  }
+
   private pathChanged(path: number, what: PathChange, st: PathStatus): void {
     const ctx = this.dataPlane.ctx;
     const ps = ctx.paths.get(path);
     if (!ps) return;
-    if (what === 'usable') ps.up = st.usable;
-    else if (what === 'quality') ps.quality = st.quality ?? {};
+    if (what === 'usable') {
+      ps.up = st.usable;
+      if (!st.usable) this.markForMove(path);
+    } else if (what === 'quality') ps.quality = st.quality ?? {};
     else if (what === 'mtu') ps.mtu = st.mtu;
     else if (what === 'nat') ps.natDetected = st.natDetected;
     else if (what === 'remote' && st.remote) {
