@@ -112,3 +112,11 @@ export function parseIp(s: string): IpAddress | undefined {
 export function ipToString(a: IpAddress): string {
   return a.version === 4 ? ipv4ToString(a.v4) : ipv6ToString(a.v6);
 }
+
+/** The same address (family and bytes). */
+export function sameAddress(a: IpAddress, b: IpAddress): boolean {
+  if (a.version === 4) return b.version === 4 && a.v4 === b.v4;
+  if (b.version !== 6) return false;
+  for (let i = 0; i < 16; i++) if (a.v6[i] !== b.v6[i]) return false;
+  return true;
+}

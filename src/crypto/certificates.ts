@@ -210,7 +210,7 @@ function ext(id: string, critical: boolean, value: unknown): Extension {
 }
 
 /** RFC 7468: base64 in 64-character lines between the encapsulation boundaries. */
-function toPem(der: ArrayBuffer | Uint8Array, label: string): string {
+export function toPem(der: ArrayBuffer | Uint8Array, label: string): string {
   const b64 = Buffer.from(der instanceof Uint8Array ? der : new Uint8Array(der)).toString('base64');
   const lines = b64.match(/.{1,64}/g) ?? [];
   return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;

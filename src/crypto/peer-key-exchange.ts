@@ -1,5 +1,5 @@
 import { createPublicKey, diffieHellman, hkdfSync, type KeyObject, verify } from 'node:crypto';
-import { signEcdsaSha256 } from './certificates.js';
+import { signEcdsaSha256, toPem } from './certificates.js';
 
 /**
  * The signed ephemeral public keys of 3.1.2 and 5.1.8, and the key they give (D-5, D-8). A router
@@ -13,15 +13,6 @@ const SIGNATURE = 'SVR SIGNATURE';
 
 /** A bound on what we parse from BFD metadata: the real text is about 330 characters. */
 const MAX_SIGNED = 4096;
-
-/** RFC 7468: base64 in 64-character lines between the encapsulation boundaries. */
-function pem(der: Uint8Array, label: string): string {
-  const lines =
-    Buffer.from(der)
-      .toString('base64')
-      .match(/.{1,64}/g) ?? [];
-  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
-}
 
 /** D-12: names are printable ASCII; NUL is D-8's separator and must not occur inside one. */
 function validName(s: string): boolean {
@@ -68,7 +59,7 @@ export function signPeerPublicKey(o: {
   const spki = new Uint8Array(o.ephemeralPublicKey.export({ type: 'spki', format: 'der' }));
   // DER ECDSA-SHA256, reproducible for emulated keys (signEcdsaSha256).
   const sig = signEcdsaSha256(signedData(spki, o.securityId, o.sender, o.receiver), o.routerPrivateKey);
-  return pem(spki, PUBLIC_KEY) + pem(sig, SIGNATURE);
+  return toPem(spki, PUBLIC_KEY) + toPem(sig, SIGNATURE);
 }
 
 /**

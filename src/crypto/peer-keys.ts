@@ -50,12 +50,13 @@ export function peerKeyFromMaterial(
 
 /**
  * Keys derived from one secret the whole authority shares, with D-5's HKDF layout (the two
- * router names, lower first, and the security id in the info string). Until peering computes
- * ECDH keys over BFD (issue 5), this is how routers in the emulator and tests agree on keys; it
- * gives every pair of routers its own key and every version its own id.
+ * router names, lower first, and the security id in the info string): for tools, benchmarks
+ * and data-plane tests that run without BFD peering (the emulator's `peering: 'static'`). It
+ * gives every pair of routers its own key and every version its own id. Lookups allocate
+ * nothing: `byId` runs for every signed packet.
  */
 export class StaticPeerKeys implements PeerKeyStore {
-  private readonly keys = new Map<string, PeerKey>();
+  private readonly keys = new Map<string, Map<number, PeerKey>>();
   private readonly currentId = new Map<string, number>();
 
   constructor(
@@ -66,27 +67,24 @@ export class StaticPeerKeys implements PeerKeyStore {
     private readonly encryptMetadata = true,
   ) {}
 
-  private readonly currentKey = new Map<string, PeerKey | undefined>();
-
   current(peer: string): PeerKey | undefined {
-    let k = this.currentKey.get(peer);
-    if (k === undefined) {
-      k = this.byId(peer, this.currentId.get(peer) ?? 1);
-      this.currentKey.set(peer, k);
-    }
-    return k;
+    return this.byId(peer, this.currentId.get(peer) ?? 1);
   }
 
   byId(peer: string, securityId: number): PeerKey | undefined {
     if (securityId < 1) return undefined;
-    const k = `${peer}\u0000${securityId}`;
-    let key = this.keys.get(k);
+    let versions = this.keys.get(peer);
+    if (!versions) {
+      versions = new Map();
+      this.keys.set(peer, versions);
+    }
+    let key = versions.get(securityId);
     if (!key) {
       const [lo, hi] = [this.localName, peer].sort();
       const info = `SVR peer key v1|${lo}|${hi}|${securityId}`;
       const material = new Uint8Array(hkdfSync('sha256', this.secret, 'svr static peer keys', info, 64));
       key = peerKeyFromMaterial(material, securityId, this.security, this.random, this.encryptMetadata);
-      this.keys.set(k, key);
+      versions.set(securityId, key);
     }
     return key;
   }
@@ -95,7 +93,6 @@ export class StaticPeerKeys implements PeerKeyStore {
   rekey(peer: string): number {
     const id = (this.currentId.get(peer) ?? 1) + 1;
     this.currentId.set(peer, id);
-    this.currentKey.delete(peer);
     return id;
   }
 }

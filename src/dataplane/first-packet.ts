@@ -12,7 +12,7 @@ import { decodeMetadata, findTlv, peekSecurityId } from '../wire/metadata/block.
 import { payloadHasCookie, removeMetadata } from '../wire/metadata/insert.js';
 import { checkRequiredTlvs } from '../wire/metadata/required.js';
 import { TlvType } from '../wire/metadata/tlv.js';
-import { IpPacket } from '../wire/packet.js';
+import { IpPacket, packetSource } from '../wire/packet.js';
 import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP } from '../wire/protocol.js';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../wire/tcp.js';
 import { Translation } from '../wire/translation.js';
@@ -32,10 +32,6 @@ import { nextHopToward, pathNextHop, routeHop } from './routing.js';
  */
 
 const REV = 10; // offset of the reverse key in ctx.key (room for an IPv6 forward key)
-
-function srcAddress(pkt: IpPacket): IpAddress {
-  return pkt.version === 4 ? { version: 4, v4: pkt.ip4.src } : { version: 6, v6: pkt.ip6.srcBytes() };
-}
 
 function dstAddress(pkt: IpPacket): IpAddress {
   return pkt.version === 4 ? { version: 4, v4: pkt.ip4.dst } : { version: 6, v6: pkt.ip6.dstBytes() };
@@ -173,7 +169,7 @@ export function newSession(dp: DataPlane, pb: PacketBuffer, pkt: IpPacket, iface
     entry,
     context: {
       family: pkt.version === 4 ? 4 : 6,
-      src: srcAddress(pkt),
+      src: packetSource(pkt),
       dst: dstAddress(pkt),
       srcPort: pkt.srcPort,
       dstPort: pkt.dstPort,
@@ -267,7 +263,7 @@ function ingressFirstPacket(
 ): DropReason {
   const ctx = dp.ctx;
   const svc = entry.service;
-  const src = srcAddress(pkt);
+  const src = packetSource(pkt);
   const leg = choosePeerLeg(
     ctx,
     svc,
@@ -319,17 +315,17 @@ export function toRouter(dp: DataPlane, pb: PacketBuffer, pkt: IpPacket, iface: 
     control.receive(pb, pkt, iface); // 5.1: BFD on the waypoint
     return;
   }
-  const path = ctx.paths.find(iface, srcAddress(pkt));
+  const path = ctx.paths.find(iface, packetSource(pkt));
   if (path < 0) {
     // 8.4 / R-2.10-b: waypoints take SVR traffic from peers; anything else is not ours.
     if (ctx.ifaceWan[iface])
-      ctx.drop(pb, DropReason.UnknownPeer, true, { iface, source: ipToString(srcAddress(pkt)) });
+      ctx.drop(pb, DropReason.UnknownPeer, true, { iface, source: ipToString(packetSource(pkt)) });
     else ctx.drop(pb, DropReason.NotForRouter);
     return;
   }
   if (!payloadHasCookie(pkt)) {
     // R-4.6.1-e, R-4.6.4-b: no metadata and no session; recovery comes with issue 7 (2.10).
-    ctx.drop(pb, DropReason.NoSessionOnWaypoint, true, { path, source: ipToString(srcAddress(pkt)) });
+    ctx.drop(pb, DropReason.NoSessionOnWaypoint, true, { path, source: ipToString(packetSource(pkt)) });
     return;
   }
   peerFirstPacket(dp, pb, pkt, iface, path);
@@ -345,7 +341,7 @@ function peerFirstPacket(
 ): void {
   const ctx = dp.ctx;
   const path = ctx.paths.get(pathId) as PathState;
-  const detail = { path: pathId, source: ipToString(srcAddress(pkt)) };
+  const detail = { path: pathId, source: ipToString(packetSource(pkt)) };
   // The security id in the clear header picks the key; the HMAC is checked before anything
   // else in the block is believed (R-4.6.1-b, 3.7.2.2).
   const sid = peekSecurityId(pkt.b, pkt.payloadOffset, pkt.end);
@@ -464,7 +460,7 @@ function transitFirstPacket(
       {
         path: from.path,
         keyId: from.keyId,
-        nextHop: nextHopToward(ctx, inPath.remoteAddress ?? srcAddress(pkt), iface),
+        nextHop: nextHopToward(ctx, inPath.remoteAddress ?? packetSource(pkt), iface),
       },
     ],
     portPair: pair,
@@ -604,9 +600,9 @@ function installEgress(
       ? {
           path: req.fromPeer.path,
           keyId: req.fromPeer.keyId,
-          nextHop: nextHopToward(ctx, fromPath.remoteAddress ?? srcAddress(pkt), iface),
+          nextHop: nextHopToward(ctx, fromPath.remoteAddress ?? packetSource(pkt), iface),
         }
-      : { path: -1, keyId: 0, nextHop: nextHopToward(ctx, srcAddress(pkt), iface) },
+      : { path: -1, keyId: 0, nextHop: nextHopToward(ctx, packetSource(pkt), iface) },
   ];
   const id = ctx.sessions.create(pkt.version === 4 ? 4 : 6, ctx.key, 0, ctx.key, REV, {
     uuid: req.uuid,

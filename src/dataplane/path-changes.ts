@@ -1,4 +1,5 @@
 import type { IpAddress } from '../base/address.js';
+import { readU32 } from '../base/bytes.js';
 import type { DataPlaneContext } from './context.js';
 import { planDeltas } from './first-packet.js';
 import { pathNextHop } from './routing.js';
@@ -30,7 +31,7 @@ export function retargetPath(ctx: DataPlaneContext, pathId: number, address: IpA
       // The arriving wing's key starts with the peer's waypoint as its source address.
       s.wingKey(wing, key, 0);
       if (address.version === 4) key[0] = address.v4;
-      else for (let i = 0; i < 4; i++) key[i] = readWord(address.v6, 4 * i);
+      else for (let i = 0; i < 4; i++) key[i] = readU32(address.v6, 4 * i);
       if (s.rekeyWing(wing, key, 0)) touched = true;
     }
     if (touched) {
@@ -39,8 +40,4 @@ export function retargetPath(ctx: DataPlaneContext, pathId: number, address: IpA
     }
   }
   return moved;
-}
-
-function readWord(b: Uint8Array, o: number): number {
-  return ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
 }

@@ -1,7 +1,6 @@
 import { type IpAddress, ipToString, parseIp } from '../base/address.js';
-import { bytesEqual, readU32 } from '../base/bytes.js';
+import { readU32 } from '../base/bytes.js';
 import { addressBytes, type Prefix, prefixOf } from '../base/prefix.js';
-import type { IpPacket } from '../wire/packet.js';
 
 /** Address helpers for the emulator's configuration API and its nodes. */
 
@@ -25,19 +24,6 @@ export function parseInterfaceAddress(text: string): { address: IpAddress; prefi
   if (!/^[0-9]{1,3}$/.test(lenText) || Number(lenText) > max)
     throw new TypeError(`"${text}": prefix length must be 0-${max}`);
   return { address, prefix: prefixOf(addressBytes(address), Number(lenText)) };
-}
-
-export function sameAddress(a: IpAddress, b: IpAddress): boolean {
-  if (a.version === 4) return b.version === 4 && a.v4 === b.v4;
-  return b.version === 6 && bytesEqual(a.v6, 0, b.v6, 0, 16);
-}
-
-export function packetSource(pkt: IpPacket): IpAddress {
-  return pkt.version === 4 ? { version: 4, v4: pkt.ip4.src } : { version: 6, v6: pkt.ip6.srcBytes() };
-}
-
-export function packetDestination(pkt: IpPacket): IpAddress {
-  return pkt.version === 4 ? { version: 4, v4: pkt.ip4.dst } : { version: 6, v6: pkt.ip6.dstBytes() };
 }
 
 /** The destination of the raw IP packet in `frame` as text, or undefined when it is not one. */

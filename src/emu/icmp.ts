@@ -10,7 +10,7 @@ import {
   ICMP6_TIME_EXCEEDED,
 } from '../wire/icmp.js';
 import type { IpPacket } from '../wire/packet.js';
-import { packetDestination, packetSource } from './addresses.js';
+import { packetDestination, packetSource } from '../wire/packet.js';
 
 /** The ICMP messages emulated hosts and routers make: errors (RFC 792, 4443) and echo replies. */
 

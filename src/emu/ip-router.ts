@@ -1,6 +1,6 @@
 import type { IpPacket } from '../wire/packet.js';
+import { packetDestination } from '../wire/packet.js';
 import { IPPROTO_UDP } from '../wire/protocol.js';
-import { packetDestination } from './addresses.js';
 import { echoReplyPacket, type IcmpErrorKind, icmpErrorPacket } from './icmp.js';
 import { type NetInterface, Node } from './node.js';
 

@@ -1,10 +1,10 @@
-import { type IpAddress, ipToString } from '../base/address.js';
+import { type IpAddress, ipToString, sameAddress } from '../base/address.js';
 import { addressBytes, type Prefix, parsePrefix, prefixContains } from '../base/prefix.js';
 import type { Random } from '../base/random.js';
 import type { Scheduler } from '../base/scheduler.js';
 import { buildPacket, type PacketSpec } from '../wire/builder.js';
-import { IpPacket } from '../wire/packet.js';
-import { packetDestination, parseInterfaceAddress, sameAddress, toAddress } from './addresses.js';
+import { IpPacket, packetDestination } from '../wire/packet.js';
+import { parseInterfaceAddress, toAddress } from './addresses.js';
 import { Counters } from './counters.js';
 import { fragmentIpv4 } from './fragment.js';
 import { RouteTable } from './routes.js';

@@ -3,8 +3,8 @@ import type { Random } from '../base/random.js';
 import type { Scheduler, TimerHandle } from '../base/scheduler.js';
 import type { PacketSpec } from '../wire/builder.js';
 import type { IpPacket } from '../wire/packet.js';
+import { packetDestination, packetSource } from '../wire/packet.js';
 import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN } from '../wire/tcp.js';
-import { packetDestination, packetSource } from './addresses.js';
 import { ByteQueue } from './byte-queue.js';
 
 /**

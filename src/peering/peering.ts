@@ -1,4 +1,4 @@
-import { type IpAddress, ipToString } from '../base/address.js';
+import { type IpAddress, ipToString, sameAddress } from '../base/address.js';
 import { DropReason, dropReasonInfo } from '../base/drop-reason.js';
 import type { EventLog } from '../base/events.js';
 import type { Random } from '../base/random.js';
@@ -137,6 +137,7 @@ class PathPeer {
 
   constructor(
     readonly d: PeeringPath,
+    readonly peer: PeerInfo,
     port: number,
     settings: PeeringSettings,
   ) {
@@ -197,7 +198,7 @@ export class Peering {
         peer = new PeerInfo(d.peer, `${d.peer}/${o.authority}`);
         this.peers.set(d.peer, peer);
       }
-      const p = new PathPeer(d, this.s.bfdPort, this.s);
+      const p = new PathPeer(d, peer, this.s.bfdPort, this.s);
       p.bfd = new BfdSession({
         scheduler: o.scheduler,
         random: o.random,
@@ -302,7 +303,7 @@ export class Peering {
       }
       md = m;
     }
-    const peer = this.peers.get(p.d.peer) as PeerInfo;
+    const peer = p.peer;
     if (md?.nodeInfo) this.nodeInfo(peer, md.nodeInfo);
     this.learnAddress(p, src, srcPort);
     if (md?.sessionData) this.sessionData(p, md.sessionData, src, srcPort);
@@ -323,15 +324,16 @@ export class Peering {
   }
 
   private findPath(iface: number, src: IpAddress): PathPeer | undefined {
-    for (const p of this.paths) if (p && p.d.iface === iface && p.remote && sameIp(p.remote, src)) return p;
+    for (const p of this.paths)
+      if (p && p.d.iface === iface && p.remote && sameAddress(p.remote, src)) return p;
     return undefined;
   }
 
   /** R-2.11-a, 5.1.3: the peer's waypoint is where its packets come from. */
   private learnAddress(p: PathPeer, src: IpAddress, srcPort: number): void {
     p.seen = { address: src, port: srcPort };
-    if (srcPort !== p.remotePort) p.remotePort = srcPort; // a NAT maps the BFD port (5.1.2)
-    if (p.remote && sameIp(p.remote, src)) return;
+    p.remotePort = srcPort; // a NAT maps the BFD port (5.1.2)
+    if (p.remote && sameAddress(p.remote, src)) return;
     const old = p.remote;
     p.remote = src;
     this.o.events.emit(
@@ -353,12 +355,13 @@ export class Peering {
   /** 5.1.2: compare the addresses each side sends from with what the other sees. */
   private sessionData(p: PathPeer, sd: SessionData, src: IpAddress, srcPort: number): void {
     const o = sd.originalTuple;
-    const byPeer = !sameIp(o.sourceAddress, src) || (o.sourcePort !== undefined && o.sourcePort !== srcPort);
+    const byPeer =
+      !sameAddress(o.sourceAddress, src) || (o.sourcePort !== undefined && o.sourcePort !== srcPort);
     const rcv = sd.receivedTuple;
     const known = !isZero(rcv.sourceAddress);
     const bySelf =
       known &&
-      (!sameIp(rcv.sourceAddress, p.d.localAddress) ||
+      (!sameAddress(rcv.sourceAddress, p.d.localAddress) ||
         (rcv.sourcePort !== undefined && rcv.sourcePort !== this.s.bfdPort));
     const before = p.nat;
     p.natByPeer = byPeer;
@@ -467,7 +470,7 @@ export class Peering {
   private sendControl(p: PathPeer, f: BfdControlFields): void {
     const remote = p.remote;
     if (!remote) return;
-    const peer = this.peers.get(p.d.peer) as PeerInfo;
+    const peer = p.peer;
     const md: BfdMetadata = {
       sessionData: {
         originalTuple: tuple(p.d.localAddress, remote, this.s.bfdPort, p.remotePort),
@@ -689,11 +692,4 @@ function zeroIp(like: IpAddress): IpAddress {
 
 function isZero(a: IpAddress): boolean {
   return a.version === 4 ? a.v4 === 0 : a.v6.every((x) => x === 0);
-}
-
-function sameIp(a: IpAddress, b: IpAddress): boolean {
-  if (a.version !== b.version) return false;
-  if (a.version === 4 && b.version === 4) return a.v4 === b.v4;
-  if (a.version === 6 && b.version === 6) return a.v6.every((x, i) => x === b.v6[i]);
-  return false;
 }

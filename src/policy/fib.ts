@@ -1,4 +1,4 @@
-import { type IpAddress, ipToString } from '../base/address.js';
+import { type IpAddress, ipToString, sameAddress } from '../base/address.js';
 import { DropReason } from '../base/drop-reason.js';
 import { type Prefix, prefixContains } from '../base/prefix.js';
 import type {
@@ -87,12 +87,6 @@ function protocolsOf(p: ServiceModel['protocol']): [number, number] {
 function portsCount(ports: readonly PortRange[]): number {
   return ports.length === 0 ? 65536 : ports.reduce((n, r) => n + r.hi - r.lo + 1, 0);
 }
-
-const sameAddress = (a: IpAddress, b: IpAddress): boolean =>
-  a.version === b.version &&
-  (a.version === 4
-    ? b.version === 4 && a.v4 === b.v4
-    : b.version === 6 && a.v6.every((x, i) => x === b.v6[i]));
 
 const DROP_ACCESS: FibResult = { kind: 'drop', reason: DropReason.AccessDenied };
 const DROP_NO_ROUTE: FibResult = { kind: 'drop', reason: DropReason.NoRoute };

@@ -1,4 +1,4 @@
-import { type IpAddress, ipToString } from '../base/address.js';
+import { type IpAddress, ipToString, sameAddress } from '../base/address.js';
 import { DropReason } from '../base/drop-reason.js';
 import { EventLog, type RouterEvent } from '../base/events.js';
 import type { PacketBuffer } from '../base/packet-buffer.js';
@@ -15,7 +15,7 @@ import { type PathChange, type PathStatus, Peering } from '../peering/peering.js
 import { END_REASON_NAMES, SessionRole } from '../session/session-table.js';
 import { TCP_STATE_NAMES } from '../session/tcp-state.js';
 import { buildPacketBuffer } from '../wire/builder.js';
-import type { IpPacket } from '../wire/packet.js';
+import { type IpPacket, packetSource } from '../wire/packet.js';
 import { protocolName } from '../wire/protocol.js';
 
 /**
@@ -108,7 +108,7 @@ export class SvrRouter {
       receive: (pb: PacketBuffer, pkt: IpPacket, iface: number) => {
         peering.receive(
           iface,
-          sourceOf(pkt),
+          packetSource(pkt),
           pkt.srcPort,
           pkt.b,
           pkt.payloadOffset,
@@ -161,7 +161,7 @@ export class SvrRouter {
       ttl: 255,
       dontFragment,
     });
-    const same = ps.remoteAddress && ipToString(ps.remoteAddress) === ipToString(dst);
+    const same = ps.remoteAddress !== undefined && sameAddress(ps.remoteAddress, dst);
     const hop = same ? pathNextHop(ctx, ps) : nextHopToward(ctx, dst, ps.iface);
     if (hop < 0) {
       ctx.drop(pb, DropReason.NoRoute);
@@ -265,10 +265,6 @@ export class SvrRouter {
     }
     return rows;
   }
-}
-
-function sourceOf(pkt: IpPacket): IpAddress {
-  return pkt.version === 4 ? { version: 4, v4: pkt.ip4.src } : { version: 6, v6: pkt.ip6.srcBytes() };
 }
 
 function wordsToBytes(k: Uint32Array, o: number): Uint8Array {

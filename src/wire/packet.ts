@@ -1,3 +1,4 @@
+import type { IpAddress } from '../base/address.js';
 import { DropReason } from '../base/drop-reason.js';
 import { finish, onesSum, pseudoSumV4, pseudoSumV6 } from './checksum.js';
 import { IcmpHeader } from './icmp.js';
@@ -210,4 +211,13 @@ export class IpPacket {
     this.payloadEnd += newEnd - this.end;
     this.end = newEnd;
   }
+}
+
+/** A packet's source address (allocates: for first packets and control, not the fast path). */
+export function packetSource(pkt: IpPacket): IpAddress {
+  return pkt.version === 4 ? { version: 4, v4: pkt.ip4.src } : { version: 6, v6: pkt.ip6.srcBytes() };
+}
+
+export function packetDestination(pkt: IpPacket): IpAddress {
+  return pkt.version === 4 ? { version: 4, v4: pkt.ip4.dst } : { version: 6, v6: pkt.ip6.dstBytes() };
 }
