@@ -101,7 +101,7 @@ test('[R-5.1.7-a] the certificate rides on every BFD packet until the peer has v
   );
 });
 
-test('5.1.7: a router with a certificate from another CA is refused, and the refusal is logged', () => {
+test('[R-2.5-b] 5.1.7: a router with a certificate from another CA is refused, and the refusal is logged', () => {
   const events: string[] = [];
   const f = figure2({
     seed: 5,
@@ -296,7 +296,7 @@ test('5.1.2: a NAT on the Internet path is detected by both routers; the path st
   assert.ok(n.east.dataPlane.ctx.paths.paths[pathOf(n.east, 'internet').id]?.natDetected);
 });
 
-test('5.1.3: a peer whose address changes (its NAT renumbered) is followed', () => {
+test('[R-2.11-a] 5.1.3: a peer whose address changes (its NAT renumbered) is followed', () => {
   const n = natted(12);
   assert.ok(settlePeering(n.net, [n.east, n.west]));
   const before = pathOf(n.west, 'internet');
