@@ -97,6 +97,10 @@ export enum DropReason {
   PeerKeyBadSignature,
   PeerKeyReplayed,
   MeasureUnexpected,
+
+  // Linux driver offloads (virtio-net header, docs/linux.md)
+  GsoUnsupported,
+  GsoSegmentFailed,
 }
 
 export interface DropReasonInfo {
@@ -232,6 +236,13 @@ export const DROP_REASONS: readonly DropReasonInfo[] = [
   ),
   info('peer-key-replayed', '5.1.8', true, 'a peer public key for a security id already replaced'),
   info('measure-unexpected', '5.1.5', false, 'a MeasureData response to no probe in flight'),
+  info(
+    'gso-unsupported',
+    'virtio-net',
+    false,
+    'a super-packet from the kernel that is not TCP with a partial checksum',
+  ),
+  info('gso-segment-failed', 'virtio-net', false, 'a TCP super-packet that could not be split into segments'),
 ];
 
 export const DROP_REASON_COUNT = DROP_REASONS.length;

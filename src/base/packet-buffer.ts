@@ -12,6 +12,15 @@ export class PacketBuffer {
     public end: number,
   ) {}
 
+  /**
+   * A TCP super-packet from a driver with segmentation offload (Linux TUN, virtio-net GSO): the
+   * size of each segment it stands for, or 0 for an ordinary packet. Its L4 checksum field then
+   * holds what the driver documents (drivers/linux/virtio.ts), kept right by incremental updates.
+   */
+  gsoSize = 0;
+  /** The driver's GSO type for a super-packet (virtio-net gso_type); 0 otherwise. */
+  gsoType = 0;
+
   /** Copy `packet` into a fresh buffer with room around it. */
   static from(packet: Uint8Array, headroom = DEFAULT_HEADROOM, tailroom = DEFAULT_TAILROOM): PacketBuffer {
     const data = new Uint8Array(headroom + packet.length + tailroom);
@@ -65,6 +74,8 @@ export class BufferPool {
     if (b) {
       b.start = this.headroom;
       b.end = this.headroom;
+      b.gsoSize = 0;
+      b.gsoType = 0;
       return b;
     }
     return new PacketBuffer(new Uint8Array(this.bufferSize), this.headroom, this.headroom);

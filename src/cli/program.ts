@@ -3,9 +3,11 @@ import { Command, CommanderError, Option } from 'commander';
 import { configCheck } from './commands/config.js';
 import { demo } from './commands/demo.js';
 import { fibCommand } from './commands/fib.js';
+import { labDownCommand, labStatusCommand, labUpCommand } from './commands/lab.js';
 import { metadataDecode, metadataEncode } from './commands/metadata.js';
 import { packetDecode } from './commands/packet.js';
 import { pkiInitCa, pkiIssue, pkiShow, pkiVerify } from './commands/pki.js';
+import { type RunOptions, runCommand } from './commands/run.js';
 import { CliError } from './errors.js';
 
 /**
@@ -163,13 +165,65 @@ export function buildProgram(): Command {
     .action((o: { seed: string; pcap?: string; metadataEncryption: boolean }) => {
       process.stdout.write(demo(o));
     });
+
+  program
+    .command('run')
+    .description('run a router on this Linux host (root or CAP_NET_ADMIN) until SIGINT/SIGTERM')
+    .requiredOption('--config <file>', 'YAML configuration file')
+    .requiredOption('--router <name>', 'which router of the configuration this host is')
+    .option(
+      '--pki <dir>',
+      "certificates: DIR/ca.crt, DIR/<router>.crt, DIR/<router>.key (else the router's pki:)",
+    )
+    .option('--no-offloads', 'turn off TUN checksum and segmentation offloads')
+    .option('--status-file <file>', "write the router's status as JSON there once a second")
+    .option('--quiet', 'do not print router events')
+    .action((o: RunOptions) => {
+      runCommand(o);
+    });
+
+  const lab = program
+    .command('lab')
+    .description('the example networks in Linux network namespaces, routed by svr (root)');
+  lab
+    .command('up')
+    .description('build the lab, start its routers and a test server')
+    .option('--topology <name>', 'figure2 (East/West, MPLS, Internet via NAT, LTE) or chain3', 'figure2')
+    .option('--middlebox', 'figure2: a middlebox on the MPLS path that drops TCP SYNs with payload')
+    .option('--config <file>', 'run the routers from this configuration instead of the example')
+    .option('--no-offloads', 'routers without TUN offloads')
+    .option('--wait <seconds>', 'how long to wait for the peers to come up', '30')
+    .action(
+      async (o: {
+        topology: string;
+        middlebox?: boolean;
+        config?: string;
+        offloads: boolean;
+        wait?: string;
+      }) => {
+        process.stdout.write(await labUpCommand(o));
+      },
+    );
+  lab
+    .command('status')
+    .description("the lab's namespaces, routers, peer paths; where to run clients")
+    .option('--json', 'print JSON (clientNamespace, serverUrl, namespaces, routers)')
+    .action((o: { json?: boolean }) => {
+      process.stdout.write(labStatusCommand(o));
+    });
+  lab
+    .command('down')
+    .description('stop the routers and servers and delete every lab namespace (also after a crash)')
+    .action(() => {
+      process.stdout.write(labDownCommand());
+    });
   return program;
 }
 
-export function main(argv: string[]): number {
+export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
-    program.parse(argv, { from: 'user' });
+    await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
     if (e instanceof CommanderError) {

@@ -4,6 +4,7 @@ import { hmacWindow, WindowTracker } from '../crypto/hmac.js';
 import { checkPacketSignature, signPacket } from '../crypto/packet-signature.js';
 import type { RxBatch } from '../drivers/driver.js';
 import { SessionTable } from '../session/session-table.js';
+import { segmentTcp } from '../wire/gso.js';
 import { icmpToUdp, udpToIcmp } from '../wire/icmp-udp.js';
 import { decodeMetadata, findTlv, peekSecurityId } from '../wire/metadata/block.js';
 import {
@@ -59,6 +60,10 @@ export class DataPlane {
     pb.end = pkt.end; // link padding is not part of the packet
     const family = SessionTable.keyOfPacket(pkt, ctx.ifaceVlan[iface], iface, ctx.key, 0);
     const wing = family === 0 ? -1 : ctx.sessions.lookup(family, ctx.key, 0);
+    if (pb.gsoSize > 0 && this.mustSegment(wing)) {
+      this.segment(pb, pkt, iface);
+      return;
+    }
     if (wing >= 0) {
       if (ctx.sessions.inPath(wing) >= 0) this.fromPeer(pb, pkt, wing);
       else this.fromLan(pb, pkt, iface, wing);
@@ -69,6 +74,35 @@ export class DataPlane {
       return;
     }
     newSession(this, pb, pkt, iface);
+  }
+
+  // ---- TCP super-packets (drivers with segmentation offload) ----
+
+  /**
+   * A super-packet stays whole on the fast path, where translation is the same for every
+   * segment it stands for; it is split where each wire packet needs its own work: a first
+   * packet, metadata, or a signature on every packet (4.5).
+   */
+  private mustSegment(wing: number): boolean {
+    if (wing < 0) return true;
+    const s = this.ctx.sessions;
+    if (s.outPath(wing) < 0 && s.inPath(wing) < 0) return false;
+    if (this.signatureLength(false) > 0) return true;
+    return (s.flags(wing >>> 1) & (Flag.ForwardMetadata | Flag.ReverseMetadata)) !== 0;
+  }
+
+  private segment(pb: PacketBuffer, pkt: IpPacket, iface: number): void {
+    const ctx = this.ctx;
+    const pieces: PacketBuffer[] = [];
+    const r = segmentTcp(pkt, pb.gsoSize, () => ctx.driver.allocate(), pieces);
+    if (r) {
+      for (const p of pieces) ctx.driver.release(p);
+      ctx.drop(pb, r);
+      return;
+    }
+    ctx.driver.release(pb);
+    ctx.stats.rx--; // counted again per segment
+    for (const p of pieces) this.handle(p, iface);
   }
 
   // ---- session packets ----
@@ -228,7 +262,10 @@ export class DataPlane {
     const signature = this.signatureLength(false);
     const room = mtu - signature - 12;
     if (pkt.isTcp && pkt.tcp.syn) clampTcpMss(pkt, room - (pkt.l4Offset - pkt.start) - 20);
-    else if (!needMd && pkt.length + signature > mtu) {
+    else if (
+      !needMd &&
+      (pb.gsoSize > 0 ? pkt.payloadOffset - pkt.start + pb.gsoSize : pkt.length) + signature > mtu
+    ) {
       // Fragmenting for the path is 6.5's (issue 7); until then the sender learns the MTU.
       const inIface = ctx.nextHops.get(s.nextHop(wing ^ 1)).iface;
       if (s.inPath(wing) < 0 && (pkt.version === 6 || pkt.ip4.dontFragment))

@@ -1,0 +1,277 @@
+/*
+ * svr's Linux packet I/O: TUN devices, read in batches when libuv says they are readable, and
+ * written with an optional virtio-net header (offloads). Only system calls live here; all
+ * protocol work stays in TypeScript (src/drivers/linux/). See docs/linux.md for why.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <node_api.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/uio.h>
+#include <unistd.h>
+#include <uv.h>
+
+#define CHECK(call)                                                   \
+  do {                                                                \
+    if ((call) != napi_ok) {                                          \
+      napi_throw_error(env, NULL, "svr_tun: N-API call failed: " #call); \
+      return NULL;                                                    \
+    }                                                                 \
+  } while (0)
+
+static napi_value int_value(napi_env env, int64_t v) {
+  napi_value r;
+  napi_create_int64(env, v, &r);
+  return r;
+}
+
+static int32_t arg_int(napi_env env, napi_value v) {
+  int32_t r = 0;
+  napi_get_value_int32(env, v, &r);
+  return r;
+}
+
+static int bytes_of(napi_env env, napi_value v, uint8_t **data, size_t *len) {
+  napi_typedarray_type t;
+  void *p;
+  size_t n, off;
+  napi_value ab;
+  if (napi_get_typedarray_info(env, v, &t, &n, &p, &ab, &off) != napi_ok || t != napi_uint8_array) return -1;
+  *data = (uint8_t *)p;
+  *len = n;
+  return 0;
+}
+
+/* open(name, vnetHdr, offloads) -> fd: a TUN device (IFF_TUN | IFF_NO_PI), non-blocking. */
+static napi_value tun_open(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char name[IFNAMSIZ];
+  size_t nlen = 0;
+  if (napi_get_value_string_utf8(env, argv[0], name, sizeof name, &nlen) != napi_ok || nlen == 0) {
+    napi_throw_type_error(env, NULL, "tun name must be a non-empty string");
+    return NULL;
+  }
+  bool vnet = false, offload = false;
+  napi_get_value_bool(env, argv[1], &vnet);
+  napi_get_value_bool(env, argv[2], &offload);
+  int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return int_value(env, -errno);
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  memcpy(ifr.ifr_name, name, nlen < IFNAMSIZ - 1 ? nlen : IFNAMSIZ - 1);
+  ifr.ifr_flags = IFF_TUN | IFF_NO_PI | (vnet ? IFF_VNET_HDR : 0);
+  if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+    int e = errno;
+    close(fd);
+    return int_value(env, -e);
+  }
+  if (vnet && offload) {
+    /* Checksum and TCP segmentation offload: the kernel hands us (and takes) 64 KB TCP super-packets. */
+    unsigned int flags = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6;
+    if (ioctl(fd, TUNSETOFFLOAD, flags) < 0) {
+      int e = errno;
+      close(fd);
+      return int_value(env, -e);
+    }
+  }
+  return int_value(env, fd);
+}
+
+/*
+ * read(fd, buffers, offset, max, lengths) -> count | -errno: reads up to `max` packets, packet i
+ * into buffers[i] at `offset`, its length into lengths[i]; stops early when the device is empty.
+ */
+static napi_value tun_read(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int fd = arg_int(env, argv[0]);
+  int32_t offset = arg_int(env, argv[2]);
+  int32_t max = arg_int(env, argv[3]);
+  napi_typedarray_type t;
+  size_t nlen, off;
+  void *lp;
+  napi_value ab;
+  CHECK(napi_get_typedarray_info(env, argv[4], &t, &nlen, &lp, &ab, &off));
+  if (t != napi_int32_array || (int32_t)nlen < max) {
+    napi_throw_type_error(env, NULL, "lengths must be an Int32Array of at least max entries");
+    return NULL;
+  }
+  int32_t *lengths = (int32_t *)lp;
+  int32_t count = 0;
+  for (; count < max; count++) {
+    napi_value b;
+    uint8_t *data;
+    size_t len;
+    CHECK(napi_get_element(env, argv[1], (uint32_t)count, &b));
+    if (bytes_of(env, b, &data, &len) != 0 || (size_t)offset >= len) {
+      napi_throw_type_error(env, NULL, "buffers must be Uint8Arrays longer than offset");
+      return NULL;
+    }
+    ssize_t n = read(fd, data + offset, len - (size_t)offset);
+    if (n < 0) {
+      if (errno == EINTR) {
+        count--;
+        continue;
+      }
+      if (errno == EAGAIN || count > 0) break;
+      return int_value(env, -errno);
+    }
+    lengths[count] = (int32_t)n;
+  }
+  return int_value(env, count);
+}
+
+/* write(fd, buffer, start, end, header?) -> bytes | -errno; header (virtio-net) goes first. */
+static napi_value tun_write(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int fd = arg_int(env, argv[0]);
+  uint8_t *data;
+  size_t len;
+  if (bytes_of(env, argv[1], &data, &len) != 0) {
+    napi_throw_type_error(env, NULL, "buffer must be a Uint8Array");
+    return NULL;
+  }
+  int32_t start = arg_int(env, argv[2]);
+  int32_t end = arg_int(env, argv[3]);
+  if (start < 0 || end < start || (size_t)end > len) {
+    napi_throw_range_error(env, NULL, "start/end outside the buffer");
+    return NULL;
+  }
+  struct iovec iov[2];
+  int n = 0;
+  napi_valuetype ht = napi_undefined;
+  if (argc > 4) napi_typeof(env, argv[4], &ht);
+  if (ht == napi_object) {
+    uint8_t *h;
+    size_t hl;
+    if (bytes_of(env, argv[4], &h, &hl) != 0) {
+      napi_throw_type_error(env, NULL, "header must be a Uint8Array");
+      return NULL;
+    }
+    iov[n].iov_base = h;
+    iov[n++].iov_len = hl;
+  }
+  iov[n].iov_base = data + start;
+  iov[n++].iov_len = (size_t)(end - start);
+  ssize_t w;
+  do w = writev(fd, iov, n);
+  while (w < 0 && errno == EINTR);
+  return int_value(env, w < 0 ? -errno : w);
+}
+
+static napi_value tun_close(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  close(arg_int(env, argv[0]));
+  return NULL;
+}
+
+/* A libuv poll on one fd that calls a JS function whenever the fd is readable. */
+typedef struct {
+  uv_poll_t poll;
+  napi_env env;
+  napi_ref callback;
+  napi_async_context async;
+  int closed;
+} watcher_t;
+
+static void on_closed(uv_handle_t *h) {
+  free(h->data);
+}
+
+static void on_readable(uv_poll_t *p, int status, int events) {
+  watcher_t *w = (watcher_t *)p->data;
+  if (w->closed) return;
+  napi_env env = w->env;
+  napi_handle_scope scope;
+  napi_open_handle_scope(env, &scope);
+  napi_value cb, recv, result;
+  napi_get_reference_value(env, w->callback, &cb);
+  napi_get_global(env, &recv);
+  napi_value arg = int_value(env, status);
+  /* make_callback runs microtasks afterwards and reports a throw as uncaught, as node does. */
+  napi_make_callback(env, w->async, recv, cb, 1, &arg, &result);
+  napi_close_handle_scope(env, scope);
+}
+
+static void finalize_watcher(napi_env env, void *data, void *hint) {
+  /* The JS object is gone; the poll handle is closed by stop() or stays until exit. */
+}
+
+/* watch(fd, callback) -> handle; callback(status) runs on every readable event. */
+static napi_value tun_watch(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int fd = arg_int(env, argv[0]);
+  uv_loop_t *loop;
+  CHECK(napi_get_uv_event_loop(env, &loop));
+  watcher_t *w = calloc(1, sizeof *w);
+  if (!w) {
+    napi_throw_error(env, NULL, "out of memory");
+    return NULL;
+  }
+  w->env = env;
+  CHECK(napi_create_reference(env, argv[1], 1, &w->callback));
+  napi_value name;
+  CHECK(napi_create_string_utf8(env, "svr.tun", NAPI_AUTO_LENGTH, &name));
+  CHECK(napi_async_init(env, NULL, name, &w->async));
+  int r = uv_poll_init(loop, &w->poll, fd);
+  if (r == 0) r = uv_poll_start(&w->poll, UV_READABLE, on_readable);
+  if (r != 0) {
+    napi_delete_reference(env, w->callback);
+    napi_async_destroy(env, w->async);
+    free(w);
+    napi_throw_error(env, NULL, uv_strerror(r));
+    return NULL;
+  }
+  w->poll.data = w;
+  napi_value handle;
+  CHECK(napi_create_external(env, w, finalize_watcher, NULL, &handle));
+  return handle;
+}
+
+/* unwatch(handle): stop calling back and free the poll. */
+static napi_value tun_unwatch(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  watcher_t *w;
+  CHECK(napi_get_value_external(env, argv[0], (void **)&w));
+  if (!w || w->closed) return NULL;
+  w->closed = 1;
+  uv_poll_stop(&w->poll);
+  napi_delete_reference(env, w->callback);
+  napi_async_destroy(env, w->async);
+  uv_close((uv_handle_t *)&w->poll, on_closed);
+  return NULL;
+}
+
+static napi_value Init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"open", NULL, tun_open, NULL, NULL, NULL, napi_default, NULL},
+      {"read", NULL, tun_read, NULL, NULL, NULL, napi_default, NULL},
+      {"write", NULL, tun_write, NULL, NULL, NULL, napi_default, NULL},
+      {"close", NULL, tun_close, NULL, NULL, NULL, napi_default, NULL},
+      {"watch", NULL, tun_watch, NULL, NULL, NULL, napi_default, NULL},
+      {"unwatch", NULL, tun_unwatch, NULL, NULL, NULL, napi_default, NULL},
+  };
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  napi_value v;
+  napi_get_boolean(env, 1, &v);
+  napi_set_named_property(env, exports, "supported", v);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

@@ -1,0 +1,84 @@
+import { DropReason } from '../base/drop-reason.js';
+import type { PacketBuffer } from '../base/packet-buffer.js';
+import { checksum, finish, onesSum, pseudoSumV4, pseudoSumV6 } from './checksum.js';
+import type { IpPacket } from './packet.js';
+import { IPPROTO_TCP } from './protocol.js';
+import { TCP_CWR, TCP_FIN, TCP_PSH } from './tcp.js';
+
+/**
+ * Software segmentation of a TCP super-packet (what a NIC's TSO does): one packet per `mss`
+ * bytes of payload, each with the headers copied, the sequence number advanced, IPv4
+ * identifications counting up, FIN and PSH on the last piece only, CWR on the first only, and
+ * complete checksums. The data plane uses it where each wire packet needs its own work: a
+ * signature on every packet (4.5), or metadata on a packet of a session still in its handshake.
+ *
+ * Appends the pieces to `out`; returns a reason when the packet cannot be segmented.
+ */
+export function segmentTcp(
+  pkt: IpPacket,
+  mss: number,
+  take: () => PacketBuffer,
+  out: PacketBuffer[],
+): DropReason {
+  if (pkt.protocol !== IPPROTO_TCP || pkt.l4HeaderLength < 20 || pkt.isFragment || mss <= 0)
+    return DropReason.GsoSegmentFailed;
+  const b = pkt.b;
+  const start = pkt.start;
+  const hdrLen = pkt.payloadOffset - start;
+  const l4 = pkt.l4Offset - start;
+  const tcpHdr = pkt.l4HeaderLength;
+  const payload = pkt.end - pkt.payloadOffset;
+  const seq0 = pkt.tcp.seq;
+  const flags0 = pkt.tcp.flags;
+  const id0 = pkt.version === 4 ? pkt.ip4.identification : 0;
+  for (let off = 0, i = 0; off < payload || (off === 0 && payload === 0); off += mss, i++) {
+    const n = Math.min(mss, payload - off);
+    const seg = take();
+    if (seg.data.length - seg.start < hdrLen + n) return DropReason.GsoSegmentFailed;
+    const d = seg.data;
+    const s = seg.start;
+    d.set(b.subarray(start, pkt.payloadOffset), s);
+    d.set(b.subarray(pkt.payloadOffset + off, pkt.payloadOffset + off + n), s + hdrLen);
+    seg.end = s + hdrLen + n;
+    const last = off + n >= payload;
+    let flags = flags0;
+    if (!last) flags &= ~(TCP_FIN | TCP_PSH);
+    if (i > 0) flags &= ~TCP_CWR;
+    const t = s + l4;
+    const seq = (seq0 + off) >>> 0;
+    d[t + 4] = seq >>> 24;
+    d[t + 5] = seq >>> 16;
+    d[t + 6] = seq >>> 8;
+    d[t + 7] = seq;
+    d[t + 13] = flags;
+    d[t + 16] = 0;
+    d[t + 17] = 0;
+    const l4Len = tcpHdr + n;
+    let sum: number;
+    if (pkt.version === 4) {
+      const total = hdrLen + n;
+      d[s + 2] = total >>> 8;
+      d[s + 3] = total;
+      const id = (id0 + i) & 0xffff;
+      d[s + 4] = id >>> 8;
+      d[s + 5] = id;
+      d[s + 10] = 0;
+      d[s + 11] = 0;
+      const ipSum = checksum(d, s, l4);
+      d[s + 10] = ipSum >>> 8;
+      d[s + 11] = ipSum;
+      sum = pseudoSumV4(pkt.ip4.src, pkt.ip4.dst, IPPROTO_TCP, l4Len);
+    } else {
+      const pl = hdrLen - 40 + n;
+      d[s + 4] = pl >>> 8;
+      d[s + 5] = pl;
+      sum = pseudoSumV6(d, s + 8, s + 24, IPPROTO_TCP, l4Len);
+    }
+    const c = finish(onesSum(d, t, l4Len, sum));
+    d[t + 16] = c >>> 8;
+    d[t + 17] = c;
+    out.push(seg);
+    if (payload === 0) break;
+  }
+  return DropReason.None;
+}
