@@ -6,6 +6,7 @@ export class CommandError extends Error {
     readonly argv: readonly string[],
     readonly status: number | null,
     readonly stderr: string,
+    readonly stdout = '',
   ) {
     super(`${argv.join(' ')} failed (${status ?? 'signal'}): ${stderr.trim() || 'no message'}`);
     this.name = 'CommandError';
@@ -19,10 +20,11 @@ export function run(argv: readonly string[], o: { timeoutMs?: number; input?: st
       encoding: 'utf8',
       stdio: ['pipe', 'pipe', 'pipe'],
       timeout: o.timeoutMs ?? 30_000,
+      maxBuffer: 256 << 20,
       input: o.input,
     });
   } catch (e) {
-    const err = e as { status?: number | null; stderr?: string | Buffer };
-    throw new CommandError(argv, err.status ?? null, String(err.stderr ?? ''));
+    const err = e as { status?: number | null; stderr?: string | Buffer; stdout?: string | Buffer };
+    throw new CommandError(argv, err.status ?? null, String(err.stderr ?? ''), String(err.stdout ?? ''));
   }
 }

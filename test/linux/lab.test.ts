@@ -1,0 +1,261 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { loadTunNative } from '../../src/drivers/linux/native.js';
+import { type LabState, labDown, labStatus, labUp, readStatus } from '../../src/lab/lab.js';
+import { inNs, missingPrograms, namespaces, netnsUnavailable } from '../../src/lab/netns.js';
+import { LAB_PREFIX } from '../../src/lab/topologies.js';
+
+/**
+ * End to end on Linux: the Figure 2 lab (svr lab up) with svr routers in network namespaces,
+ * carrying the traffic of curl, iperf3, ping and tcpdump between real kernel TCP/IP stacks.
+ * Runs as root with iproute2 and the tools; otherwise every test is skipped with the reason.
+ */
+function skipReason(): string | undefined {
+  const why = netnsUnavailable();
+  if (why) return `Linux lab tests need root and network namespaces: ${why}`;
+  const native = loadTunNative();
+  if (typeof native === 'string') return native;
+  const missing = missingPrograms(['curl', 'iperf3', 'ping', 'tcpdump', 'tshark', 'nft']);
+  if (missing.length > 0) return `Linux lab tests need ${missing.join(', ')} (installed by .ci/run)`;
+  if (namespaces().some((n) => n.startsWith(LAB_PREFIX))) return 'a lab is already up here (svr lab down)';
+  return undefined;
+}
+
+const skip = skipReason();
+if (skip) process.stdout.write(`# linux lab tests skipped: ${skip}\n`);
+let lab: LabState;
+let dir: string;
+
+before(
+  async () => {
+    if (skip) return;
+    dir = mkdtempSync(join(tmpdir(), 'svr-lab-test-'));
+    lab = await labUp({ topology: 'figure2', dir, waitSeconds: 30 });
+  },
+  { timeout: 60_000 },
+);
+
+after(() => {
+  if (skip) return;
+  labDown({ dir });
+  rmSync(dir, { recursive: true, force: true });
+  assert.equal(
+    namespaces().filter((n) => n.startsWith(LAB_PREFIX)).length,
+    0,
+    'lab down removes every namespace',
+  );
+});
+
+const client = (argv: string[], timeoutMs = 30_000) => inNs(lab.clientNamespace, argv, { timeoutMs });
+
+const routerStatus = (name: string) => {
+  const r = lab.routers.find((x) => x.name === name);
+  assert.ok(r);
+  const s = readStatus(r.statusFile);
+  assert.ok(s, `${name} writes its status`);
+  return s;
+};
+
+test('[R-2.5-b] svr lab up: both routers running, every peer path in service by BFD, the NAT found', {
+  skip,
+}, () => {
+  const s = labStatus({ dir });
+  assert.equal(s.up, true);
+  assert.equal(s.clientNamespace, 'svrlab-client');
+  assert.equal(s.serverUrl, 'http://172.15.11.80/');
+  for (const r of s.routers) {
+    assert.equal(r.running, true, r.name);
+    assert.equal(r.paths.length, 3, r.name);
+  }
+  const east = routerStatus('east');
+  assert.ok(
+    east.paths.every((p) => p.usable && p.bfd === 'Up'),
+    JSON.stringify(east.paths),
+  );
+  const natted = routerStatus('west').paths.find((p) => p.vector === 'internet');
+  assert.equal(natted?.natDetected, true, 'West sees East behind the NAT namespace (5.1.2)');
+});
+
+test('[R-3.7-a] curl through svr: a page and 1 MB byte for byte from the server namespace', { skip }, () => {
+  assert.equal(
+    client(['curl', '-sS', '-m', '10', lab.serverUrl]),
+    'svr lab: hello from the server namespace\n',
+  );
+  const out = join(dir, 'download.bin');
+  client(['curl', '-sS', '-m', '20', '-o', out, `${lab.serverUrl}big.bin`]);
+  assert.deepEqual(readFileSync(out), readFileSync(join(dir, 'www', 'big.bin')));
+});
+
+test('iperf3 TCP and UDP through svr', { skip }, () => {
+  const tcp = JSON.parse(
+    client(['iperf3', '-c', lab.serverAddress, '-t', '2', '-J', '--connect-timeout', '3000']),
+  ) as {
+    end: { sum_received: { bytes: number; bits_per_second: number } };
+  };
+  assert.ok(tcp.end.sum_received.bytes > 1_000_000, `TCP moved ${tcp.end.sum_received.bytes} bytes`);
+  const udp = JSON.parse(
+    client([
+      'iperf3',
+      '-c',
+      lab.serverAddress,
+      '-u',
+      '-b',
+      '50M',
+      '-t',
+      '2',
+      '-J',
+      '--connect-timeout',
+      '3000',
+    ]),
+  ) as { end: { sum: { packets: number; lost_packets: number } } };
+  assert.ok(udp.end.sum.packets > 1000, `${udp.end.sum.packets} UDP packets`);
+  assert.ok(udp.end.sum.lost_packets / udp.end.sum.packets < 0.05, `UDP loss ${udp.end.sum.lost_packets}`);
+});
+
+test('[R-6.6-a] ping through svr: ICMP echo sessions answered', { skip }, () => {
+  const out = client(['ping', '-c', '3', '-i', '0.2', '-W', '2', lab.serverAddress]);
+  assert.match(out, /3 packets transmitted, 3 received/);
+});
+
+test('an ICMP error from svr: time exceeded from East for a first packet with TTL 2', { skip }, () => {
+  let out = '';
+  try {
+    client(['ping', '-c', '1', '-t', '2', '-W', '2', '172.15.11.20']);
+  } catch (e) {
+    out = String((e as { stdout?: string }).stdout ?? '') + String((e as Error).message);
+  }
+  // ping exits 1 and prints the error it got; the kernel answers TTL 1, svr the first packet at TTL 2.
+  assert.match(out, /From 10\.0\.0\.1.*Time to live exceeded/i);
+});
+
+test('[R-4.2.3-b] [R-4.5.1-c] a capture on the WAN: waypoints, even/odd wayports, metadata only on the first packets, a signature on every packet', {
+  skip,
+}, async () => {
+  const pcap = join(dir, 'wan.pcap');
+  const tcpdump: ChildProcess = spawn(
+    'ip',
+    ['netns', 'exec', 'svrlab-east', 'tcpdump', '-i', 'any', '-U', '-w', pcap, 'tcp and not port 1280'],
+    { stdio: 'ignore' },
+  );
+  await new Promise((r) => setTimeout(r, 1000));
+  client(['curl', '-sS', '-m', '10', '-o', '/dev/null', `${lab.serverUrl}big.bin`]);
+  await new Promise((r) => setTimeout(r, 300));
+  tcpdump.kill('SIGINT');
+  await new Promise((r) => tcpdump.once('exit', r));
+  // -i any sees each packet twice, on a device and on its TUN: keep the devices' copies.
+  const links = JSON.parse(inNs('svrlab-east', ['ip', '-j', 'link'])) as {
+    ifindex: number;
+    ifname: string;
+  }[];
+  const tuns = new Set(links.filter((l) => l.ifname.startsWith('svr-')).map((l) => String(l.ifindex)));
+  const rows = inNs(undefined, [
+    'tshark',
+    '-r',
+    pcap,
+    '-T',
+    'fields',
+    '-E',
+    'separator=,',
+    '-e',
+    'sll.ifindex',
+    '-e',
+    'ip.src',
+    '-e',
+    'ip.dst',
+    '-e',
+    'tcp.srcport',
+    '-e',
+    'tcp.dstport',
+    '-e',
+    'tcp.flags.syn',
+    '-e',
+    'tcp.len',
+    '-e',
+    'tcp.payload',
+  ])
+    .trim()
+    .split('\n')
+    .map((l) => l.split(','))
+    .filter(([ifindex]) => !tuns.has(ifindex))
+    .map(([, src, dst, sp, dp, syn, len, payload]) => ({
+      src,
+      dst,
+      sp: Number(sp),
+      dp: Number(dp),
+      syn: syn === '1' || syn === 'True',
+      len: Number(len),
+      payload: (payload ?? '').replace(/:/g, ''),
+    }));
+  const lan = rows.filter((r) => r.src === '10.0.0.10' || r.dst === '10.0.0.10');
+  const wan = rows.filter((r) => !lan.includes(r) && r.src !== r.dst);
+  assert.ok(lan.length > 10 && wan.length > 10, `${lan.length} LAN and ${wan.length} WAN packets`);
+  const waypoints = new Set(['203.0.113.1', '203.0.113.89', '198.51.100.2', '198.51.100.8', '192.0.2.1']);
+  for (const r of wan)
+    assert.ok(waypoints.has(r.src) && waypoints.has(r.dst), `${r.src} > ${r.dst} are waypoints`);
+  const out = wan.filter((r) => r.src === wan[0].src);
+  const back = wan.filter((r) => r.src !== wan[0].src);
+  // 4.2.3: East, the ingress, chose an even source and an odd destination wayport.
+  assert.equal(out[0].sp % 2, 0, `source wayport ${out[0].sp}`);
+  assert.equal(out[0].dp % 2, 1, `destination wayport ${out[0].dp}`);
+  const cookie = '4c48dbc6ddf6670c';
+  const withMd = wan.filter((r) => r.payload.startsWith(cookie));
+  assert.ok(out[0].syn && out[0].payload.startsWith(cookie), 'the SYN carries forward metadata (3.7)');
+  assert.ok(
+    back[0].syn && back[0].payload.startsWith(cookie),
+    'the SYN/ACK carries reverse metadata (3.7.4)',
+  );
+  assert.equal(withMd.length, 2, 'no later packet carries metadata (3.7.5)');
+  // 4.5.1 (scope all, SHA256-128): every WAN packet is 16 bytes longer than its LAN twin.
+  const lenFrom = (src: string) => new Set(lan.filter((r) => r.src === src).map((r) => r.len));
+  const clientLens = lenFrom('10.0.0.10');
+  const serverLens = lenFrom('172.15.11.80');
+  for (const r of out.filter((x) => !x.syn))
+    assert.ok(clientLens.has(r.len - 16), `East > West ${r.len} bytes`);
+  for (const r of back.filter((x) => !x.syn))
+    assert.ok(serverLens.has(r.len - 16), `West > East ${r.len} bytes`);
+  for (const name of ['east', 'west']) {
+    const drops = routerStatus(name).drops;
+    assert.equal(drops['hmac-mismatch'] ?? 0, 0, `${name} verified every signature`);
+  }
+});
+
+test('[R-2.5-b] a path taken down: BFD takes it out of service and new sessions use the paths left', {
+  skip,
+  timeout: 30_000,
+}, async () => {
+  const iperf = spawn(
+    'ip',
+    ['netns', 'exec', lab.clientNamespace, 'iperf3', '-c', lab.serverAddress, '-t', '8', '-J'],
+    {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    },
+  );
+  let json = '';
+  iperf.stdout?.on('data', (d: Buffer) => {
+    json += d.toString();
+  });
+  await new Promise((r) => setTimeout(r, 1500));
+  inNs('svrlab-east', ['ip', 'link', 'set', 'wan0', 'down']);
+  try {
+    const deadline = Date.now() + 6000;
+    let mpls = routerStatus('east').paths.find((p) => p.vector === 'mpls');
+    while (mpls?.usable && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      mpls = routerStatus('east').paths.find((p) => p.vector === 'mpls');
+    }
+    assert.equal(mpls?.usable, false, 'MPLS is out of service within BFD detection time');
+    assert.equal(
+      client(['curl', '-sS', '-m', '10', lab.serverUrl]),
+      'svr lab: hello from the server namespace\n',
+    );
+  } finally {
+    inNs('svrlab-east', ['ip', 'link', 'set', 'wan0', 'up']);
+  }
+  await new Promise((r) => iperf.once('exit', r));
+  // Session moves are issue 7 (6.1); the transfer that was on MPLS may stall until then.
+  assert.ok(json.length > 0, 'iperf3 finished');
+});
