@@ -1,7 +1,8 @@
 /*
- * svr's Linux packet I/O: TUN devices, read in batches when libuv says they are readable, and
- * written with an optional virtio-net header (offloads). Only system calls live here; all
- * protocol work stays in TypeScript (src/drivers/linux/). See docs/linux.md for why.
+ * svr's native helper: TUN devices, read in batches when libuv says they are readable and
+ * written with an optional virtio-net header (offloads), and HMAC with prepared OpenSSL digest
+ * states (node's own OpenSSL). Only system calls and hashing live here; all protocol work stays
+ * in TypeScript (src/drivers/linux/, src/crypto/hmac.ts). See docs/linux.md for why.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -9,6 +10,7 @@
 #include <linux/if.h>
 #include <linux/if_tun.h>
 #include <node_api.h>
+#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -258,6 +260,108 @@ static napi_value tun_unwatch(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * HMAC (RFC 2104) with the key's inner and outer pads hashed once: each signature copies two
+ * prepared digest states instead of keying a new context (4.5, D-1, D-2).
+ */
+typedef struct {
+  EVP_MD_CTX *inner, *outer, *work;
+  int digest_len;
+} hmac_key_t;
+
+static void free_hmac_key(napi_env env, void *data, void *hint) {
+  hmac_key_t *k = (hmac_key_t *)data;
+  EVP_MD_CTX_free(k->inner);
+  EVP_MD_CTX_free(k->outer);
+  EVP_MD_CTX_free(k->work);
+  free(k);
+}
+
+/* hmacKey(sha256: boolean, key: Uint8Array) -> handle */
+static napi_value hmac_key(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  bool sha256 = true;
+  napi_get_value_bool(env, argv[0], &sha256);
+  uint8_t *key;
+  size_t klen;
+  if (bytes_of(env, argv[1], &key, &klen) != 0 || klen > 64) {
+    napi_throw_type_error(env, NULL, "key must be a Uint8Array of at most 64 bytes (hash longer keys first)");
+    return NULL;
+  }
+  const EVP_MD *md = sha256 ? EVP_sha256() : EVP_sha1();
+  uint8_t ipad[64], opad[64];
+  for (int i = 0; i < 64; i++) {
+    uint8_t kb = (size_t)i < klen ? key[i] : 0;
+    ipad[i] = kb ^ 0x36;
+    opad[i] = kb ^ 0x5c;
+  }
+  hmac_key_t *k = calloc(1, sizeof *k);
+  if (!k) {
+    napi_throw_error(env, NULL, "out of memory");
+    return NULL;
+  }
+  k->inner = EVP_MD_CTX_new();
+  k->outer = EVP_MD_CTX_new();
+  k->work = EVP_MD_CTX_new();
+  k->digest_len = EVP_MD_get_size(md);
+  if (!k->inner || !k->outer || !k->work || !EVP_DigestInit_ex(k->inner, md, NULL) ||
+      !EVP_DigestUpdate(k->inner, ipad, 64) || !EVP_DigestInit_ex(k->outer, md, NULL) ||
+      !EVP_DigestUpdate(k->outer, opad, 64)) {
+    free_hmac_key(env, k, NULL);
+    napi_throw_error(env, NULL, "OpenSSL digest setup failed");
+    return NULL;
+  }
+  napi_value handle;
+  CHECK(napi_create_external(env, k, free_hmac_key, NULL, &handle));
+  return handle;
+}
+
+/*
+ * hmac(handle, data, off, len, windowHi, windowLo, out, outOff, outLen): HMAC of data[off, off+len)
+ * followed, when windowHi >= 0, by the 8-byte big-endian time window (D-1); the first outLen
+ * bytes go to out[outOff..]. Returns true.
+ */
+static napi_value hmac_sign(napi_env env, napi_callback_info info) {
+  size_t argc = 9;
+  napi_value argv[9];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  hmac_key_t *k;
+  CHECK(napi_get_value_external(env, argv[0], (void **)&k));
+  uint8_t *data, *out;
+  size_t dlen, olen;
+  if (bytes_of(env, argv[1], &data, &dlen) != 0 || bytes_of(env, argv[6], &out, &olen) != 0) {
+    napi_throw_type_error(env, NULL, "data and out must be Uint8Arrays");
+    return NULL;
+  }
+  int32_t off = arg_int(env, argv[2]), len = arg_int(env, argv[3]);
+  int32_t hi = arg_int(env, argv[4]), lo = arg_int(env, argv[5]);
+  int32_t ooff = arg_int(env, argv[7]), on = arg_int(env, argv[8]);
+  if (off < 0 || len < 0 || (size_t)off + (size_t)len > dlen || ooff < 0 || on < 0 || on > k->digest_len ||
+      (size_t)ooff + (size_t)on > olen) {
+    napi_throw_range_error(env, NULL, "hmac: offsets outside the buffers");
+    return NULL;
+  }
+  uint8_t ih[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  EVP_MD_CTX_copy_ex(k->work, k->inner);
+  EVP_DigestUpdate(k->work, data + off, (size_t)len);
+  if (hi >= 0) {
+    uint8_t w[8] = {(uint8_t)(hi >> 24), (uint8_t)(hi >> 16), (uint8_t)(hi >> 8), (uint8_t)hi,
+                    (uint8_t)((uint32_t)lo >> 24), (uint8_t)((uint32_t)lo >> 16), (uint8_t)((uint32_t)lo >> 8), (uint8_t)lo};
+    EVP_DigestUpdate(k->work, w, 8);
+  }
+  EVP_DigestFinal_ex(k->work, ih, &n);
+  EVP_MD_CTX_copy_ex(k->work, k->outer);
+  EVP_DigestUpdate(k->work, ih, n);
+  EVP_DigestFinal_ex(k->work, ih, &n);
+  memcpy(out + ooff, ih, (size_t)on);
+  napi_value t;
+  napi_get_boolean(env, 1, &t);
+  return t;
+}
+
 static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"open", NULL, tun_open, NULL, NULL, NULL, napi_default, NULL},
@@ -266,6 +370,8 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"close", NULL, tun_close, NULL, NULL, NULL, napi_default, NULL},
       {"watch", NULL, tun_watch, NULL, NULL, NULL, napi_default, NULL},
       {"unwatch", NULL, tun_unwatch, NULL, NULL, NULL, napi_default, NULL},
+      {"hmacKey", NULL, hmac_key, NULL, NULL, NULL, napi_default, NULL},
+      {"hmac", NULL, hmac_sign, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   napi_value v;

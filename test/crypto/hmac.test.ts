@@ -88,3 +88,33 @@ test('[R-4.5.2-f] [D-2] verification tries the current window, then +1, then -1,
   const other = new HmacKey('sha256-128', hex('aa56'));
   assert.equal(verifyInWindows(other, data, 0, data.length, sig(key, data, now), 0, now), undefined);
 });
+
+test('[D-1] HmacKey (native helper when built, node:crypto otherwise) agrees with createHmac on random packets and windows', () => {
+  const rnd = (n: number) => Uint8Array.from({ length: n }, (_, i) => (i * 131 + n * 7) & 0xff);
+  for (const method of ['sha1', 'sha256-128', 'sha256'] as const) {
+    for (const keyLen of [16, 32, 64, 100]) {
+      const key = rnd(keyLen);
+      const k = new HmacKey(method, key);
+      for (const len of [0, 1, 63, 64, 65, 1400, 9000]) {
+        const data = rnd(len + 7);
+        for (const window of [undefined, 0, 887_654_321, 2 ** 40 + 5]) {
+          const tail = window === undefined ? new Uint8Array(0) : new Uint8Array(8);
+          if (window !== undefined) new DataView(tail.buffer).setBigUint64(0, BigInt(window));
+          const want = createHmac(method === 'sha1' ? 'sha1' : 'sha256', key)
+            .update(data.subarray(3, 3 + len))
+            .update(tail)
+            .digest()
+            .subarray(0, k.length);
+          const out = new Uint8Array(k.length + 4);
+          k.sign(data, 3, len, window, out, 2);
+          assert.deepEqual(
+            out.subarray(2, 2 + k.length),
+            new Uint8Array(want),
+            `${method} key ${keyLen} len ${len} window ${window}`,
+          );
+          assert.ok(k.verify(data, 3, len, window, out, 2));
+        }
+      }
+    }
+  }
+});

@@ -1,11 +1,8 @@
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { loadNative } from '../../base/native.js';
 
 /**
- * The native helper (native/tun.c): TUN devices and batched system calls, nothing else. Built
- * by `npm install` (node-gyp); absent on a machine without a compiler, where the emulator still
- * runs and `svr run` says how to build it.
+ * The native helper's TUN devices and batched system calls (native/tun.c). Absent on a machine
+ * without a compiler, where the emulator still runs and `svr run` says how to build it.
  */
 export interface TunNative {
   readonly supported: true;
@@ -21,26 +18,12 @@ export interface TunNative {
   unwatch(handle: object): void;
 }
 
-const MODULE = fileURLToPath(new URL('../../../../native/build/Release/svr_tun.node', import.meta.url));
-
-let loaded: TunNative | string | undefined;
-
-/** The helper, or why it is not available. */
+/** The helper's TUN half, or why the Linux driver cannot run here. */
 export function loadTunNative(): TunNative | string {
-  if (loaded !== undefined) return loaded;
-  if (process.platform !== 'linux') loaded = `the Linux driver needs Linux (this is ${process.platform})`;
-  else if (!existsSync(MODULE))
-    loaded = `the native Linux driver is not built (${MODULE} is missing): run npm run build:native`;
-  else {
-    try {
-      const m = createRequire(import.meta.url)(MODULE) as { supported?: boolean } & Partial<TunNative>;
-      loaded =
-        m.supported === true ? (m as TunNative) : 'the native Linux driver was built without TUN support';
-    } catch (e) {
-      loaded = `the native Linux driver did not load: ${(e as Error).message}`;
-    }
-  }
-  return loaded;
+  if (process.platform !== 'linux') return `the Linux driver needs Linux (this is ${process.platform})`;
+  const n = loadNative();
+  if (typeof n === 'string') return n;
+  return n.supported && n.open ? (n as unknown as TunNative) : 'the native helper was built without TUN support';
 }
 
 /** errno names for the values the helper returns (negated). */
