@@ -30,7 +30,7 @@ export interface LabState {
   serverNamespace: string;
   serverAddress: string;
   serverUrl: string;
-  routers: { name: string; namespace: string; pid: number; statusFile: string; log: string }[];
+  routers: RouterProcess[];
   servers: { name: string; pid: number }[];
 }
 
@@ -96,29 +96,19 @@ export async function labUp(o: LabUpOptions = {}): Promise<LabState> {
   try {
     buildNetwork(t);
     log(`network: ${t.namespaces.length} namespaces, ${t.links.length} links`);
-    // 5.1.7: an authority CA and one certificate per router, made for this lab only.
-    const pki = join(dir, 'pki');
-    run([process.execPath, SVR, 'pki', 'init-ca', '--authority', loaded.config.name, '--dir', pki]);
-    for (const name of Object.keys(t.routers))
-      run([process.execPath, SVR, 'pki', 'issue', `${name}/${loaded.config.name}`, '--dir', pki]);
     startServers(t, dir, state);
-    for (const [name, netns] of Object.entries(t.routers)) {
-      const statusFile = join(dir, `${name}.json`);
-      const logFile = join(dir, `${name}.log`);
-      const fd = openSync(logFile, 'a');
-      const args = ['run', '--config', config, '--router', name, '--pki', pki, '--status-file', statusFile];
-      if (o.offloads === false) args.push('--no-offloads');
-      const child = spawnInNs(netns, [process.execPath, SVR, ...args], {
-        detached: true,
-        stdio: ['ignore', fd, fd],
-      });
-      closeSync(fd);
-      child.unref();
-      if (child.pid === undefined) throw new Error(`router ${name} did not start`);
-      state.routers.push({ name, namespace: netns, pid: child.pid, statusFile, log: logFile });
-    }
+    state.routers.push(
+      ...startRouters({
+        config,
+        authority: loaded.config.name,
+        routers: t.routers,
+        dir,
+        offloads: o.offloads,
+      }),
+    );
     writeState(state);
-    await waitForPaths(state, (o.waitSeconds ?? 30) * 1000, log);
+    await waitForPaths(state.routers, (o.waitSeconds ?? 30) * 1000);
+    log('routers: every peer in service');
     return state;
   } catch (e) {
     writeState(state);
@@ -183,11 +173,81 @@ function startServers(t: LabTopology, dir: string, state: LabState): void {
   if (missingPrograms(['iperf3']).length === 0) serve('iperf3', ['iperf3', '-s', '-B', t.serverAddress]);
 }
 
-async function waitForPaths(state: LabState, timeoutMs: number, log: (l: string) => void): Promise<void> {
+/** A router started by `startRouters`. */
+export interface RouterProcess {
+  name: string;
+  namespace: string;
+  pid: number;
+  statusFile: string;
+  log: string;
+}
+
+/**
+ * Start `svr run` for each router in its namespace, detached, logging to DIR/<name>.log and
+ * reporting to DIR/<name>.json, with certificates made for the occasion in DIR/pki (5.1.7).
+ */
+export function startRouters(o: {
+  config: string;
+  authority: string;
+  routers: Readonly<Record<string, string>>;
+  dir: string;
+  offloads?: boolean;
+}): RouterProcess[] {
+  const pki = join(o.dir, 'pki');
+  run([process.execPath, SVR, 'pki', 'init-ca', '--authority', o.authority, '--dir', pki, '--force']);
+  for (const name of Object.keys(o.routers))
+    run([process.execPath, SVR, 'pki', 'issue', `${name}/${o.authority}`, '--dir', pki, '--force']);
+  const out: RouterProcess[] = [];
+  for (const [name, netns] of Object.entries(o.routers)) {
+    const statusFile = join(o.dir, `${name}.json`);
+    const logFile = join(o.dir, `${name}.log`);
+    rmSync(statusFile, { force: true });
+    const fd = openSync(logFile, 'a');
+    const args = ['run', '--config', o.config, '--router', name, '--pki', pki, '--status-file', statusFile];
+    if (o.offloads === false) args.push('--no-offloads');
+    const child = spawnInNs(netns, [process.execPath, SVR, ...args], {
+      detached: true,
+      stdio: ['ignore', fd, fd],
+    });
+    closeSync(fd);
+    child.unref();
+    if (child.pid === undefined) throw new Error(`router ${name} did not start`);
+    out.push({ name, namespace: netns, pid: child.pid, statusFile, log: logFile });
+  }
+  return out;
+}
+
+/** Stop routers (SIGTERM, so they remove their rules; SIGKILL after 3 s). Returns how many ran. */
+export function stopProcesses(pids: readonly number[]): number {
+  let n = 0;
+  for (const pid of pids)
+    if (alive(pid)) {
+      n++;
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        // gone
+      }
+    }
+  const until = Date.now() + 3000;
+  while (pids.some(alive) && Date.now() < until)
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+  for (const pid of pids)
+    if (alive(pid))
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+  return n;
+}
+
+/** Wait until every router has a usable path to each of its peers (3.1.3), or fail with why. */
+export async function waitForPaths(routers: readonly RouterProcess[], timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const pending: string[] = [];
-    for (const r of state.routers) {
+    for (const r of routers) {
       if (!alive(r.pid)) {
         const tail = existsSync(r.log)
           ? readFileSync(r.log, 'utf8').trim().split('\n').slice(-12).join('\n')
@@ -200,10 +260,7 @@ async function waitForPaths(state: LabState, timeoutMs: number, log: (l: string)
       const usable = new Set(st?.paths.filter((p) => p.usable).map((p) => p.peer) ?? []);
       if (!st || peers.size === 0 || usable.size < peers.size) pending.push(r.name);
     }
-    if (pending.length === 0) {
-      log('routers: every peer in service');
-      return;
-    }
+    if (pending.length === 0) return;
     if (Date.now() > deadline)
       throw new Error(`routers ${pending.join(', ')} have no peer in service after ${timeoutMs / 1000} s`);
     await new Promise((res) => setTimeout(res, 200));
@@ -245,27 +302,8 @@ export function readLabState(dir?: string): LabState | undefined {
  */
 export function labDown(o: { dir?: string } = {}): { namespaces: string[]; processes: number } {
   const st = readLabState(o.dir);
-  let processes = 0;
-  const pids = [...(st?.routers.map((r) => r.pid) ?? []), ...(st?.servers.map((s) => s.pid) ?? [])];
-  for (const pid of pids)
-    if (alive(pid)) {
-      processes++;
-      try {
-        process.kill(pid, 'SIGTERM');
-      } catch {
-        // gone
-      }
-    }
-  const until = Date.now() + 3000;
-  while (pids.some(alive) && Date.now() < until)
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
-  for (const pid of pids)
-    if (alive(pid))
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone
-      }
+  const pids = [...(st?.routers.map((r) => r.pid) ?? []), ...(st?.servers.map((x) => x.pid) ?? [])];
+  const processes = stopProcesses(pids);
   const gone = deleteNamespaces(LAB_PREFIX);
   rmSync(labDir(o.dir), { recursive: true, force: true });
   return { namespaces: gone, processes };
@@ -319,4 +357,37 @@ export function labStatus(o: { dir?: string } = {}): LabStatus {
     namespaces: present,
     routers,
   };
+}
+
+/**
+ * examples/pair.yaml's two routers in existing namespaces (the bench:lab chain): HMAC on every
+ * packet, or on metadata packets only (4.5.1, R-4.5.1-c). Resolves once both are in service.
+ */
+export async function startPair(o: {
+  hmacEveryPacket: boolean;
+  namespaces: { east: string; west: string };
+  dir: string;
+  offloads?: boolean;
+}): Promise<{ routers: RouterProcess[]; stop(): void }> {
+  mkdirSync(o.dir, { recursive: true });
+  const text = readFileSync(join(ROOT, 'examples', 'pair.yaml'), 'utf8');
+  const config = join(o.dir, o.hmacEveryPacket ? 'pair-all.yaml' : 'pair-metadata.yaml');
+  writeFileSync(config, o.hmacEveryPacket ? text : text.replace('scope: all', 'scope: metadata'));
+  const routers = startRouters({
+    config,
+    authority: 'pair',
+    routers: o.namespaces,
+    dir: o.dir,
+    offloads: o.offloads,
+  });
+  const stop = () => {
+    stopProcesses(routers.map((r) => r.pid));
+  };
+  try {
+    await waitForPaths(routers, 20_000);
+  } catch (e) {
+    stop();
+    throw e;
+  }
+  return { routers, stop };
 }

@@ -134,6 +134,7 @@ test("figure2.yaml: east's three paths to west with their vectors and ids 0, 1, 
       ['github', [{ kind: 'peer', peer: 'west' }], { kind: 'forward' }],
       ['https', [{ kind: 'peer', peer: 'west' }], { kind: 'forward' }],
       ['ping', [{ kind: 'peer', peer: 'west' }], { kind: 'forward' }],
+      ['lab', [{ kind: 'peer', peer: 'west' }], { kind: 'forward' }],
     ],
   );
   assert.deepEqual(
@@ -187,6 +188,7 @@ test('chain3.yaml: three routers in a line (3.7.8); path ids count across peers'
     [
       ['web', 'local'],
       ['dns', 'local'],
+      ['lab', 'local'],
     ],
   );
   const web = c.services.find((s) => s.name === 'web');
@@ -203,7 +205,7 @@ test('configSummary: authority, security, counts and per-router interfaces, path
   assert.match(s, /^authority example\n/);
   assert.match(s, /hmac: sha256-128 time-based, signing all packets/);
   assert.match(s, /metadata cipher: aes-256-cbc; curve P-256/);
-  assert.match(s, /3 tenants, 4 services, 1 service policy, 1 security policy, 2 routers/);
+  assert.match(s, /3 tenants, 5 services, 1 service policy, 1 security policy, 2 routers/);
   assert.match(s, /lan-vlan2: lan, device lan0 vlan 2; 10\.0\.1\.254\/24; tenant engineering/);
   assert.match(s, /path 2: lte -> 198\.51\.100\.8, vector lte/);
   assert.match(s, /https -> local; egress nat to 172\.15\.11\.101, 172\.15\.11\.102, 172\.15\.11\.103/);

@@ -23,7 +23,9 @@ export function loadTunNative(): TunNative | string {
   if (process.platform !== 'linux') return `the Linux driver needs Linux (this is ${process.platform})`;
   const n = loadNative();
   if (typeof n === 'string') return n;
-  return n.supported && n.open ? (n as unknown as TunNative) : 'the native helper was built without TUN support';
+  return n.supported && n.open
+    ? (n as unknown as TunNative)
+    : 'the native helper was built without TUN support';
 }
 
 /** errno names for the values the helper returns (negated). */
