@@ -178,6 +178,7 @@ export function buildProgram(): Command {
     .option('--no-offloads', 'turn off TUN checksum and segmentation offloads')
     .option('--status-file <file>', "write the router's status as JSON there once a second")
     .option('--quiet', 'do not print router events')
+    .option('--cpu-profile <file>', 'write a V8 CPU profile of the run there on exit (.cpuprofile)')
     .action((o: RunOptions) => {
       runCommand(o);
     });

@@ -205,6 +205,9 @@ export function startRouters(o: {
     const fd = openSync(logFile, 'a');
     const args = ['run', '--config', o.config, '--router', name, '--pki', pki, '--status-file', statusFile];
     if (o.offloads === false) args.push('--no-offloads');
+    // SVR_LAB_PROFILE=DIR: each router writes DIR/<name>.cpuprofile when stopped (docs/lab.md).
+    const prof = process.env.SVR_LAB_PROFILE;
+    if (prof) args.push('--cpu-profile', join(prof, `${name}.cpuprofile`));
     const child = spawnInNs(netns, [process.execPath, SVR, ...args], {
       detached: true,
       stdio: ['ignore', fd, fd],

@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { dirname, join, resolve } from 'node:path';
 import { formatConfigError, loadConfigFile } from '../../config/load.js';
 import { loadRouterCredentials } from '../../crypto/certificates.js';
@@ -12,6 +14,8 @@ export interface RunOptions {
   offloads: boolean;
   statusFile?: string;
   quiet?: boolean;
+  /** Write a V8 CPU profile of the router's run there on exit (chrome://inspect, speedscope). */
+  cpuProfile?: string;
 }
 
 /**
@@ -65,12 +69,14 @@ export function runCommand(o: RunOptions): void {
   } catch (e) {
     throw new CliError((e as Error).message);
   }
+  const profiler = o.cpuProfile ? startProfile(resolve(o.cpuProfile)) : undefined;
   const stop = (why: string) => {
     process.stdout.write(
       `svr: ${model.name} stopping (${why}); removing its TUN devices, rules and routes\n`,
     );
     lr.stop();
-    process.exit(0);
+    if (profiler) profiler(() => process.exit(0));
+    else process.exit(0);
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
@@ -87,4 +93,16 @@ export function runCommand(o: RunOptions): void {
   process.stdout.write(
     `svr: router ${model.name} running, pid ${process.pid}: ${ifs}; SIGINT or SIGTERM stops it\n`,
   );
+}
+
+/** Profile this process with V8's sampler; the returned function writes the profile, then calls back. */
+function startProfile(file: string): (done: () => void) => void {
+  const session = new Session();
+  session.connect();
+  session.post('Profiler.enable', () => session.post('Profiler.start'));
+  return (done) =>
+    session.post('Profiler.stop', (err, r) => {
+      if (!err) writeFileSync(file, JSON.stringify(r.profile));
+      done();
+    });
 }

@@ -6,6 +6,7 @@ import {
   type PacketBuffer,
 } from '../../base/packet-buffer.js';
 import type { Driver, RxBatch } from '../driver.js';
+import { TcpCoalescer } from './gro.js';
 import { errnoText, loadTunNative, type TunNative } from './native.js';
 import { compensateTtl, Rx, rxFixup, txHeader, VNET_HDR_LEN } from './virtio.js';
 
@@ -37,6 +38,8 @@ export interface TunDriverCounters {
   txErrors: number;
   /** Super-packets that came back no longer TCP over plain IP, which the kernel cannot segment. */
   txUnsegmentable: number;
+  /** Segments the driver merged into super-packets on the way out (gro.ts). */
+  txCoalesced: number;
   lastError: string;
 }
 
@@ -60,6 +63,7 @@ export class TunDriver implements Driver {
     txSuperPackets: 0,
     txErrors: 0,
     txUnsegmentable: 0,
+    txCoalesced: 0,
     lastError: '',
   };
   private readonly native: TunNative;
@@ -77,6 +81,9 @@ export class TunDriver implements Driver {
   private readonly batch: RxBatch;
   private readonly header = new Uint8Array(VNET_HDR_LEN);
   private receiver: ((b: RxBatch) => void) | undefined;
+  /** Per interface: TCP segments the router sends in one batch, merged (gro.ts). */
+  private readonly coalescers: TcpCoalescer[] = [];
+  private inBatch = false;
 
   /** Opens the TUN devices now; throws with the reason (privilege, name in use) if one fails. */
   constructor(interfaces: readonly TunInterface[], o: TunDriverOptions = {}) {
@@ -97,6 +104,12 @@ export class TunDriver implements Driver {
         throw new Error(`cannot open TUN device ${ifc.tun}: ${errnoText(fd)}`);
       }
       this.fds.push(fd);
+      this.coalescers.push(
+        new TcpCoalescer(
+          () => this.rxPool.take(),
+          (pb) => this.give(pb),
+        ),
+      );
     }
   }
 
@@ -162,7 +175,31 @@ export class TunDriver implements Driver {
     b.count = count;
     this.counters.rxPackets += count;
     this.counters.rxBatches++;
-    if (count > 0) receive(b);
+    if (count === 0) return;
+    this.inBatch = this.offloads;
+    try {
+      receive(b);
+    } finally {
+      this.inBatch = false;
+      for (let i = 0; i < this.coalescers.length; i++) if (this.coalescers[i].pending) this.flushGroup(i);
+    }
+  }
+
+  private flushGroup(iface: number): void {
+    const c = this.coalescers[iface];
+    const n = c.count;
+    const g = c.finish(this.header);
+    if (!g) return;
+    if (n > 1) {
+      this.counters.txSuperPackets++;
+      this.counters.txCoalesced += n;
+    }
+    const w = this.native.write(this.fds[iface], g.data, g.start, g.end, this.header);
+    if (w < 0) {
+      this.counters.txErrors++;
+      this.counters.lastError = `write: ${errnoText(w)}`;
+    } else this.counters.txPackets++;
+    this.give(g);
   }
 
   send(iface: number, packet: PacketBuffer, _nextHop: IpAddress | undefined): void {
@@ -175,6 +212,15 @@ export class TunDriver implements Driver {
       return;
     }
     compensateTtl(packet);
+    const c = this.coalescers[iface];
+    if (this.inBatch && packet.gsoSize === 0) {
+      if (c.add(packet)) {
+        this.give(packet);
+        return;
+      }
+      if (c.pending) this.flushGroup(iface);
+      if (c.start(packet)) return;
+    } else if (c.pending) this.flushGroup(iface);
     let w: number;
     if (this.offloads) {
       if (!txHeader(packet, this.header)) {
