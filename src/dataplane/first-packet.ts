@@ -280,6 +280,7 @@ function ingressFirstPacket(
     { path: -1, keyId: 0, nextHop: nextHopToward(ctx, src, iface) },
   ];
   const id = ctx.sessions.create(pkt.version === 4 ? 4 : 6, ctx.key, 0, ctx.key, REV, {
+    newSyn: isTcpSyn(pkt),
     uuid: newUuid(ctx),
     tenant,
     service: svc.index,
@@ -449,6 +450,7 @@ function transitFirstPacket(
   const { path, remote, key, pair, even, odd } = leg;
   pathKey(ctx, remote, path.localAddress, odd, even, pkt.protocol, path.iface);
   const id = ctx.sessions.create(pkt.version === 4 ? 4 : 6, ctx.key, 0, ctx.key, REV, {
+    newSyn: isTcpSyn(pkt),
     uuid,
     tenant,
     service: svc.index,
@@ -605,6 +607,7 @@ function installEgress(
       : { path: -1, keyId: 0, nextHop: nextHopToward(ctx, packetSource(pkt), iface) },
   ];
   const id = ctx.sessions.create(pkt.version === 4 ? 4 : 6, ctx.key, 0, ctx.key, REV, {
+    newSyn: isTcpSyn(pkt),
     uuid: req.uuid,
     tenant: req.tenant,
     service: req.service.index,

@@ -83,6 +83,12 @@ export interface SessionInit {
   /** Wayport pair this router allocated on `portPath`, or -1 (the peer allocated, or no SVR). */
   readonly portPair: number;
   readonly portPath: number;
+  /**
+   * The first packet is a TCP SYN: a TCP session in its close guard that holds one of the new
+   * wings ends (3.7.6), as at ingress; a client reusing its port must not wait for the guard at
+   * the routers further on.
+   */
+  readonly newSyn?: boolean;
 }
 
 /** Whoever lends the table wayport pairs, so removing a session gives its pair back (R-4.2.3-d). */
@@ -344,6 +350,15 @@ export class SessionTable {
     const uk = this.uuidKey(init.uuid, 0);
     if (this.uuids.find(uk, 0, this.uuidWords) >= 0) return -DropReason.SessionLoop;
     const index = family === 4 ? this.v4 : this.v6;
+    if (init.newSyn)
+      for (const [k, o] of [
+        [forward, fwdOff],
+        [reverse, revOff],
+      ] as const) {
+        const w = index.find(k, o);
+        if (w >= 0 && this.protocol[w >>> 1] === init.protocol && tcpInGuard(this.tcp[w >>> 1] as TcpState))
+          this.remove(w >>> 1, EndReason.NewSyn);
+      }
     if (index.find(forward, fwdOff) >= 0 || index.find(reverse, revOff) >= 0)
       return -DropReason.SessionExists;
     // Both wings equal (same addresses, ports and interface both ways: a LAND packet) cannot
