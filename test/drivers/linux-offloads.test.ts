@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BufferPool, PacketBuffer } from '../../src/base/packet-buffer.js';
-import { TcpCoalescer } from '../../src/drivers/linux/gro.js';
+import { Coalescer } from '../../src/drivers/linux/gro.js';
 import {
   compensateTtl,
   GSO_TCPV4,
@@ -163,7 +163,7 @@ test('compensateTtl adds the hop the kernel takes back, with a valid IPv4 checks
   assert.equal(checksum(pb.data, pb.start, 20), 0);
 });
 
-test('TcpCoalescer: in-order segments of one flow become one super-packet the kernel can split again', () => {
+test('Coalescer: in-order segments of one flow become one super-packet the kernel can split again', () => {
   const big = superPacket(4000);
   // Start from complete segments, as the data plane writes them.
   big.data[big.start + 36] = 0;
@@ -177,7 +177,7 @@ test('TcpCoalescer: in-order segments of one flow become one super-packet the ke
     0,
   );
   const given: PacketBuffer[] = [];
-  const c = new TcpCoalescer(
+  const c = new Coalescer(
     () => pool.take(),
     (p) => given.push(p),
   );
@@ -202,4 +202,46 @@ test('TcpCoalescer: in-order segments of one flow become one super-packet the ke
   assert.equal(c.start(one), true);
   assert.equal(c.finish(hdr), one);
   assert.equal(hdr[1], 0);
+});
+
+test('Coalescer: datagrams of one UDP flow become one USO super-packet; a shorter one ends the group', () => {
+  const pool = new BufferPool(70_000, 512, 8);
+  const small = new BufferPool();
+  const dgram = (n: number, id: number) => {
+    const pb = buildPacketBuffer({
+      src: '10.0.0.10',
+      dst: '172.15.11.80',
+      l4: { protocol: 'udp', srcPort: 5000, dstPort: 5201 },
+      payload: payloadOf(n).map((b) => b ^ id),
+      identification: id,
+    });
+    const q = small.take();
+    q.data.set(pb.bytes(), q.start);
+    q.end = q.start + pb.length;
+    return q;
+  };
+  const c = new Coalescer(
+    () => pool.take(),
+    () => {},
+  );
+  assert.equal(c.start(dgram(64, 1)), true);
+  assert.equal(c.add(dgram(64, 2)), true);
+  assert.equal(c.add(dgram(65, 3)), false, 'longer than the first: cannot be split back');
+  assert.equal(c.add(dgram(30, 4)), true);
+  assert.equal(c.add(dgram(30, 5)), false, 'closed by the short one');
+  const hdr = new Uint8Array(VNET_HDR_LEN);
+  const g = c.finish(hdr);
+  assert.ok(g);
+  assert.equal(g.length, 28 + 64 + 64 + 30);
+  assert.deepEqual([...hdr], [1, 5, 28, 0, 64, 0, 20, 0, 6, 0]);
+  assert.equal((g.data[g.start + 24] << 8) | g.data[g.start + 25], 8 + 158, 'UDP length of the whole');
+  assert.equal(
+    (g.data[g.start + 26] << 8) | g.data[g.start + 27],
+    fold(pseudoSumV4(0x0a00000a, 0xac0f0b50, 17, 8 + 158)),
+    'partial checksum',
+  );
+  assert.deepEqual(
+    g.data.subarray(g.start + 28 + 64, g.start + 28 + 128),
+    payloadOf(64).map((b) => b ^ 2),
+  );
 });

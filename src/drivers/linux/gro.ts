@@ -1,33 +1,44 @@
 import type { PacketBuffer } from '../../base/packet-buffer.js';
 import { checksum, fold, pseudoSumV4 } from '../../wire/checksum.js';
-import { GSO_TCPV4, VNET_HDR_LEN } from './virtio.js';
+import { GSO_TCPV4, GSO_UDP_L4, VNET_HDR_LEN } from './virtio.js';
 
 const NEEDS_CSUM = 1;
 const TCP_ACK = 0x10;
 const TCP_PSH = 0x08;
 const MAX_SUPER = 65535;
+/** The kernel splits a UDP super-packet into at most this many datagrams (UDP_MAX_SEGMENTS). */
+const UDP_MAX_SEGMENTS = 64;
+
+const readU32 = (d: Uint8Array, o: number) =>
+  ((d[o] << 24) | (d[o + 1] << 16) | (d[o + 2] << 8) | d[o + 3]) >>> 0;
 
 /**
  * Receive-side coalescing for what the router writes to a TUN device (what the kernel's GRO
- * does for a NIC): consecutive IPv4 TCP segments of one flow, in order, with equal headers but
- * for the sequence number, become one super-packet written once with a segmentation request.
- * On a path that signs every packet the router receives segments one by one; writing them to
- * the LAN as one super-packet saves a system call per segment. Signed segments themselves never
- * merge: their signature makes the sequence numbers non-contiguous (4.5).
+ * does for a NIC): consecutive IPv4 TCP segments of one flow, in order, or UDP datagrams of one
+ * flow, with equal headers but for lengths, identifications, checksums (and TCP sequence
+ * numbers), become one super-packet written once with a segmentation request (TCP TSO, UDP
+ * USO). A router handles packets one by one; writing a batch's packets of a flow as one saves a
+ * system call per packet.
+ *
+ * Signed packets stay intact: signatures cover only the L4 payload (4.5, SD-2), which UDP
+ * segmentation cuts exactly where the datagrams were, and TCP segments carrying a signature
+ * never merge, since the signature makes their sequence numbers non-contiguous.
  */
-export class TcpCoalescer {
+export class Coalescer {
   /**
-   * The super-packet being built: first segment's headers, then each payload. Until a second
-   * segment joins it is the first segment's own buffer (no copy for flows that never merge).
+   * The super-packet being built: first packet's headers, then each payload. Until a second
+   * packet joins it is the first packet's own buffer (no copy for flows that never merge).
    */
   private group: PacketBuffer | undefined;
   private copied = false;
   private segments = 0;
   private segSize = 0;
   private nextSeq = 0;
-  /** The group takes no more segments (a short one or PSH arrived). */
+  private udp = false;
+  /** The group takes no more packets (a short one, or PSH, arrived). */
   private closed = false;
   private hdrLen = 0;
+
   constructor(
     private readonly buffer: () => PacketBuffer,
     private readonly give: (pb: PacketBuffer) => void,
@@ -37,7 +48,7 @@ export class TcpCoalescer {
     return this.group !== undefined;
   }
 
-  /** Segments in the group so far. */
+  /** Packets in the group so far. */
   get count(): number {
     return this.group ? this.segments : 0;
   }
@@ -54,25 +65,29 @@ export class TcpCoalescer {
     const len = pb.end - s;
     const hl = this.hdrLen;
     const payload = len - hl;
-    if (payload <= 0 || payload > this.segSize || len < hl) return false;
-    if (g.end - g.start + payload > MAX_SUPER) return false;
+    if (payload <= 0 || payload > this.segSize) return false;
+    if (g.end - g.start + payload > MAX_SUPER || (this.udp && this.segments >= UDP_MAX_SEGMENTS))
+      return false;
     const gd = g.data;
     const gs = g.start;
-    // Same header bytes but for IPv4 total length (2-3), id (4-5), checksum (10-11), TCP seq
-    // (ihl+4..+7), flags (ihl+13) and checksum (ihl+16..17).
     const ihl = (d[s] & 0x0f) * 4;
-    if ((gd[gs] & 0x0f) * 4 !== ihl || (d[s + ihl + 12] >> 4) * 4 + ihl !== hl) return false;
+    if ((gd[gs] & 0x0f) * 4 !== ihl || d[s + 9] !== gd[gs + 9]) return false;
+    if (!this.udp && (d[s + ihl + 12] >> 4) * 4 + ihl !== hl) return false;
+    // Equal headers but for IPv4 total length (2-3), id (4-5) and checksum (10-11), and the L4
+    // fields segmentation rewrites: UDP length and checksum, TCP sequence, flags and checksum.
     for (let i = 0; i < hl; i++) {
       if (i === 2 || i === 3 || i === 4 || i === 5 || i === 10 || i === 11) continue;
       const t = i - ihl;
-      if (t >= 4 && t <= 7) continue;
-      if (t === 13 || t === 16 || t === 17) continue;
+      if (this.udp ? t >= 4 : (t >= 4 && t <= 7) || t === 13 || t === 16 || t === 17) continue;
       if (d[s + i] !== gd[gs + i]) return false;
     }
-    const seq =
-      ((d[s + ihl + 4] << 24) | (d[s + ihl + 5] << 16) | (d[s + ihl + 6] << 8) | d[s + ihl + 7]) >>> 0;
-    const flags = d[s + ihl + 13];
-    if (seq !== this.nextSeq || (flags & ~TCP_PSH) !== TCP_ACK) return false;
+    let flags = 0;
+    if (!this.udp) {
+      const seq = readU32(d, s + ihl + 4);
+      flags = d[s + ihl + 13];
+      if (seq !== this.nextSeq || (flags & ~TCP_PSH) !== TCP_ACK) return false;
+      this.nextSeq = (seq + payload) >>> 0;
+    }
     if (!this.copied) {
       const big = this.buffer();
       big.gsoSize = 0;
@@ -85,7 +100,6 @@ export class TcpCoalescer {
     }
     g.data.set(d.subarray(s + hl, s + len), g.end);
     g.end += payload;
-    this.nextSeq = (seq + payload) >>> 0;
     this.segments++;
     if (flags & TCP_PSH) g.data[g.start + ihl + 13] |= TCP_PSH;
     if (payload < this.segSize || flags & TCP_PSH) this.closed = true;
@@ -93,34 +107,46 @@ export class TcpCoalescer {
   }
 
   /**
-   * Start a group with `pb` if it could grow into one (an IPv4 TCP segment with data). On true the
-   * coalescer owns pb: it comes back from `finish`, or goes to `give` once copied.
+   * Start a group with `pb` if it could grow into one (an IPv4 TCP segment or UDP datagram with
+   * data, not a fragment). On true the coalescer owns pb: it comes back from `finish`, or goes to
+   * `give` once copied.
    */
   start(pb: PacketBuffer): boolean {
     const d = pb.data;
     const s = pb.start;
     const len = pb.end - s;
-    if (len < 40 || d[s] >> 4 !== 4 || d[s + 9] !== 6) return false;
+    if (len < 28 || d[s] >> 4 !== 4) return false;
+    const proto = d[s + 9];
+    if (proto !== 6 && proto !== 17) return false;
     const ihl = (d[s] & 0x0f) * 4;
     if ((d[s + 6] & 0x3f) !== 0 || d[s + 7] !== 0) return false; // a fragment
-    const hl = ihl + (d[s + ihl + 12] >> 4) * 4;
-    const flags = d[s + ihl + 13];
-    if (len <= hl || (flags & ~TCP_PSH) !== TCP_ACK || flags & TCP_PSH) return false;
+    let hl: number;
+    if (proto === 17) {
+      hl = ihl + 8;
+      // A datagram whose UDP length disagrees with its IP length, or without a checksum, stays alone.
+      if (((d[s + ihl + 4] << 8) | d[s + ihl + 5]) !== len - ihl) return false;
+      if (d[s + ihl + 6] === 0 && d[s + ihl + 7] === 0) return false;
+    } else {
+      if (len < 40) return false;
+      hl = ihl + (d[s + ihl + 12] >> 4) * 4;
+      const flags = d[s + ihl + 13];
+      if ((flags & ~TCP_PSH) !== TCP_ACK || flags & TCP_PSH) return false;
+      this.nextSeq = (readU32(d, s + ihl + 4) + (len - hl)) >>> 0;
+    }
+    if (len <= hl) return false;
     this.group = pb;
     this.copied = false;
+    this.udp = proto === 17;
     this.segments = 1;
     this.hdrLen = hl;
     this.segSize = len - hl;
     this.closed = false;
-    const seq =
-      ((d[s + ihl + 4] << 24) | (d[s + ihl + 5] << 16) | (d[s + ihl + 6] << 8) | d[s + ihl + 7]) >>> 0;
-    this.nextSeq = (seq + this.segSize) >>> 0;
     return true;
   }
 
   /**
-   * The group as one packet, with its virtio-net header written into `hdr`: a single segment goes
-   * as it came; several become a super-packet whose TCP checksum field holds the pseudo-header
+   * The group as one packet, with its virtio-net header written into `hdr`: a single packet goes
+   * as it came; several become a super-packet whose L4 checksum field holds the pseudo-header
    * sum for the kernel to complete per segment. The caller writes it and gives the buffer back.
    */
   finish(hdr: Uint8Array): PacketBuffer | undefined {
@@ -140,20 +166,24 @@ export class TcpCoalescer {
     const c = checksum(d, s, ihl);
     d[s + 10] = c >>> 8;
     d[s + 11] = c;
-    const src = ((d[s + 12] << 24) | (d[s + 13] << 16) | (d[s + 14] << 8) | d[s + 15]) >>> 0;
-    const dst = ((d[s + 16] << 24) | (d[s + 17] << 16) | (d[s + 18] << 8) | d[s + 19]) >>> 0;
-    const p = fold(pseudoSumV4(src, dst, 6, total - ihl));
-    d[s + ihl + 16] = p >>> 8;
-    d[s + ihl + 17] = p;
+    const l4 = s + ihl;
+    if (this.udp) {
+      d[l4 + 4] = (total - ihl) >>> 8;
+      d[l4 + 5] = total - ihl;
+    }
+    const p = fold(pseudoSumV4(readU32(d, s + 12), readU32(d, s + 16), d[s + 9], total - ihl));
+    const field = l4 + (this.udp ? 6 : 16);
+    d[field] = p >>> 8;
+    d[field + 1] = p;
     hdr[0] = NEEDS_CSUM;
-    hdr[1] = GSO_TCPV4;
+    hdr[1] = this.udp ? GSO_UDP_L4 : GSO_TCPV4;
     hdr[2] = this.hdrLen;
     hdr[3] = this.hdrLen >>> 8;
     hdr[4] = this.segSize;
     hdr[5] = this.segSize >>> 8;
     hdr[6] = ihl;
     hdr[7] = 0;
-    hdr[8] = 16;
+    hdr[8] = this.udp ? 6 : 16;
     hdr[9] = 0;
     return g;
   }

@@ -6,7 +6,7 @@ import {
   type PacketBuffer,
 } from '../../base/packet-buffer.js';
 import type { Driver, RxBatch } from '../driver.js';
-import { TcpCoalescer } from './gro.js';
+import { Coalescer } from './gro.js';
 import { errnoText, loadTunNative, type TunNative } from './native.js';
 import { compensateTtl, Rx, rxFixup, txHeader, VNET_HDR_LEN } from './virtio.js';
 
@@ -82,7 +82,7 @@ export class TunDriver implements Driver {
   private readonly header = new Uint8Array(VNET_HDR_LEN);
   private receiver: ((b: RxBatch) => void) | undefined;
   /** Per interface: TCP segments the router sends in one batch, merged (gro.ts). */
-  private readonly coalescers: TcpCoalescer[] = [];
+  private readonly coalescers: Coalescer[] = [];
   private inBatch = false;
 
   /** Opens the TUN devices now; throws with the reason (privilege, name in use) if one fails. */
@@ -105,7 +105,7 @@ export class TunDriver implements Driver {
       }
       this.fds.push(fd);
       this.coalescers.push(
-        new TcpCoalescer(
+        new Coalescer(
           () => this.rxPool.take(),
           (pb) => this.give(pb),
         ),

@@ -13,6 +13,7 @@ const NEEDS_CSUM = 1;
 export const GSO_NONE = 0;
 export const GSO_TCPV4 = 1;
 export const GSO_TCPV6 = 4;
+export const GSO_UDP_L4 = 5;
 const GSO_ECN = 0x80;
 
 /** What rxFixup decided about a packet. */
