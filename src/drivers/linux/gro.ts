@@ -38,6 +38,8 @@ export class Coalescer {
   /** The group takes no more packets (a short one, or PSH, arrived). */
   private closed = false;
   private hdrLen = 0;
+  /** False once the kernel refused a UDP segmentation request. */
+  allowUdp = true;
 
   constructor(
     private readonly buffer: () => PacketBuffer,
@@ -117,7 +119,7 @@ export class Coalescer {
     const len = pb.end - s;
     if (len < 28 || d[s] >> 4 !== 4) return false;
     const proto = d[s + 9];
-    if (proto !== 6 && proto !== 17) return false;
+    if (proto !== 6 && (proto !== 17 || !this.allowUdp)) return false;
     const ihl = (d[s] & 0x0f) * 4;
     if ((d[s + 6] & 0x3f) !== 0 || d[s + 7] !== 0) return false; // a fragment
     let hl: number;

@@ -8,7 +8,7 @@ import {
 import type { Driver, RxBatch } from '../driver.js';
 import { Coalescer } from './gro.js';
 import { errnoText, loadTunNative, type TunNative } from './native.js';
-import { compensateTtl, Rx, rxFixup, txHeader, VNET_HDR_LEN } from './virtio.js';
+import { compensateTtl, GSO_UDP_L4, Rx, rxFixup, txHeader, VNET_HDR_LEN } from './virtio.js';
 
 /** One router interface as a TUN device (the host setup routes its traffic through it). */
 export interface TunInterface {
@@ -198,6 +198,8 @@ export class TunDriver implements Driver {
     if (w < 0) {
       this.counters.txErrors++;
       this.counters.lastError = `write: ${errnoText(w)}`;
+      // A kernel older than 6.2 refuses UDP segmentation requests: merge TCP only from now on.
+      if (this.header[1] === GSO_UDP_L4) for (const x of this.coalescers) x.allowUdp = false;
     } else this.counters.txPackets++;
     this.give(g);
   }
