@@ -41,6 +41,8 @@ const P = 'svrb-';
 const [CLIENT, EAST, WEST, SERVER] = ['client', 'east', 'west', 'server'].map((x) => P + x);
 const SERVER_IP = '172.16.30.80';
 const SECONDS = Number(process.env.SVR_BENCH_LAB_SECONDS ?? 5);
+/** Connections wrk keeps open at once (SVR_BENCH_LAB_CONNECTIONS). */
+const CONNECTIONS = Number(process.env.SVR_BENCH_LAB_CONNECTIONS ?? 32);
 const log = (s: string) => process.stdout.write(`${s}\n`);
 
 function skipReason(): string | undefined {
@@ -204,7 +206,7 @@ function measure(): Result {
   const udpPps = u ? (u.packets - u.lost_packets) / u.seconds : 0;
   const wrk = inNs(
     CLIENT,
-    ['wrk', '-t1', '-c32', `-d${SECONDS}s`, '-H', 'Connection: close', `http://${SERVER_IP}/`],
+    ['wrk', '-t1', `-c${CONNECTIONS}`, `-d${SECONDS}s`, '-H', 'Connection: close', `http://${SERVER_IP}/`],
     { timeoutMs: (SECONDS + 30) * 1000 },
   );
   const rps = Number(/Requests\/sec:\s*([\d.]+)/.exec(wrk)?.[1] ?? 0);
