@@ -362,6 +362,34 @@ static napi_value hmac_sign(napi_env env, napi_callback_info info) {
   return t;
 }
 
+/* sum16(data, off, len) -> the one's-complement sum of big-endian 16-bit words, folded (RFC 1071). */
+static napi_value sum16(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  uint8_t *d;
+  size_t dlen;
+  if (bytes_of(env, argv[0], &d, &dlen) != 0) {
+    napi_throw_type_error(env, NULL, "data must be a Uint8Array");
+    return NULL;
+  }
+  int32_t off = arg_int(env, argv[1]), len = arg_int(env, argv[2]);
+  if (off < 0 || len < 0 || (size_t)off + (size_t)len > dlen) {
+    napi_throw_range_error(env, NULL, "sum16: outside the buffer");
+    return NULL;
+  }
+  const uint8_t *p = d + off;
+  uint64_t acc = 0;
+  int32_t i = 0;
+  for (; i + 8 <= len; i += 8)
+    acc += ((uint32_t)p[i] << 8 | p[i + 1]) + ((uint32_t)p[i + 2] << 8 | p[i + 3]) + ((uint32_t)p[i + 4] << 8 | p[i + 5]) +
+           ((uint32_t)p[i + 6] << 8 | p[i + 7]);
+  for (; i + 2 <= len; i += 2) acc += (uint32_t)p[i] << 8 | p[i + 1];
+  if (i < len) acc += (uint32_t)p[i] << 8;
+  while (acc >> 16) acc = (acc & 0xffff) + (acc >> 16);
+  return int_value(env, (int64_t)acc);
+}
+
 static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"open", NULL, tun_open, NULL, NULL, NULL, napi_default, NULL},
@@ -372,6 +400,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"unwatch", NULL, tun_unwatch, NULL, NULL, NULL, napi_default, NULL},
       {"hmacKey", NULL, hmac_key, NULL, NULL, NULL, napi_default, NULL},
       {"hmac", NULL, hmac_sign, NULL, NULL, NULL, napi_default, NULL},
+      {"sum16", NULL, sum16, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   napi_value v;

@@ -28,6 +28,8 @@ export interface NativeHelper {
     outOff: number,
     outLen: number,
   ): boolean;
+  /** One's-complement sum of the 16-bit words of data[off, off+len), folded to 16 bits. */
+  sum16?(data: Uint8Array, off: number, len: number): number;
 }
 
 const MODULE = fileURLToPath(new URL('../../../native/build/Release/svr_native.node', import.meta.url));

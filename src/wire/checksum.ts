@@ -1,3 +1,5 @@
+import { loadNative } from '../base/native.js';
+
 /**
  * The Internet checksum (RFC 1071) and its incremental update (RFC 1624, eqn. 3).
  *
@@ -5,8 +7,16 @@
  * folded to 16 bits only when written, so callers can add partial sums freely.
  */
 
+const native = (() => {
+  const n = loadNative();
+  return typeof n === 'string' ? undefined : n.sum16;
+})();
+/** Below this many bytes calling the native helper costs more than it saves. */
+const NATIVE_MIN = 512;
+
 /** One's-complement sum of the 16-bit big-endian words of b[off, off+len); odd tail padded with zero. */
 export function onesSum(b: Uint8Array, off: number, len: number, acc = 0): number {
+  if (native !== undefined && len >= NATIVE_MIN) return acc + native(b, off, len);
   const end = off + len;
   let i = off;
   // Four words per turn: fewer loop checks on long payloads.

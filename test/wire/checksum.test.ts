@@ -71,3 +71,12 @@ test('[R-4.6.4-g] RFC 1624 incremental updates equal a full recomputation', () =
   );
   assert.equal(updateWord(0xdd2f, 0x5555, 0x3285), applyDelta(0xdd2f, deltaWord(0, 0x5555, 0x3285)));
 });
+
+test('RFC 1071: a long sum (native helper when built) equals the sum of its short pieces (TypeScript)', () => {
+  for (const len of [512, 513, 1448, 1449, 9000, 65535]) {
+    const b = Uint8Array.from({ length: len + 3 }, (_, i) => (i * 151 + len) & 0xff);
+    let pieces = 0;
+    for (let o = 0; o < len; o += 256) pieces += onesSum(b, 3 + o, Math.min(256, len - o));
+    assert.equal(fold(onesSum(b, 3, len)), fold(pieces), `length ${len}`);
+  }
+});
