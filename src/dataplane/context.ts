@@ -63,6 +63,8 @@ export interface DataPlaneStats {
   metadataSent: number;
   metadataReceived: number;
   sessionsCreated: number;
+  /** Sessions moved to another path, here or by the peer (6.1). */
+  sessionsMoved: number;
   plainForwarded: number;
   controlSent: number;
   controlReceived: number;
@@ -127,6 +129,7 @@ export class DataPlaneContext {
     metadataSent: 0,
     metadataReceived: 0,
     sessionsCreated: 0,
+    sessionsMoved: 0,
     plainForwarded: 0,
     controlSent: 0,
     controlReceived: 0,

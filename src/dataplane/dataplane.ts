@@ -6,7 +6,7 @@ import type { RxBatch } from '../drivers/driver.js';
 import { SessionTable } from '../session/session-table.js';
 import { segmentTcp } from '../wire/gso.js';
 import { icmpToUdp, udpToIcmp } from '../wire/icmp-udp.js';
-import { decodeMetadata, findTlv, peekSecurityId } from '../wire/metadata/block.js';
+import { type DecodedMetadata, decodeMetadata, findTlv, peekSecurityId } from '../wire/metadata/block.js';
 import {
   insertMetadata,
   payloadHasCookie,
@@ -21,8 +21,12 @@ import { clampTcpMss } from '../wire/tcp-options.js';
 import { rewriteFull, rewriteV4, rewriteV6 } from '../wire/translation.js';
 import { DataPlaneContext, type DataPlaneOptions, Flag } from './context.js';
 import { newSession, toRouter } from './first-packet.js';
-import { sendDisableForwardMetadata, sendIcmpError } from './generated.js';
+import { sendDisableForwardMetadata, sendIcmpError, sendMetadataAlone } from './generated.js';
 import { contextOfMetadata, forwardMetadata, reverseMetadata } from './metadata-build.js';
+import { moveSession } from './session-move.js';
+
+/** Room a packet needs for metadata inline (a forward block is 150-250 bytes encrypted). */
+const METADATA_ROOM = 320;
 
 /**
  * The data plane of one router (draft sections 2, 3.7, 4.2, 4.6): every packet a driver
@@ -121,12 +125,28 @@ export class DataPlane {
     }
     if (wing & 1) s.setFlags(id, s.flags(id) | Flag.ReverseSeen);
     s.touch(wing, pkt.length);
+    const out = s.outPath(wing);
+    if (out >= 0 && (wing & 1) === 0) {
+      // 6.1: the session's path left service: move it with this packet, if a path is left.
+      const p = this.ctx.paths.paths[out];
+      if (s.flags(id) & Flag.MovePending || (p !== undefined && !p.up)) {
+        const r = moveSession(this.ctx, id);
+        if (r && (p === undefined || !p.up)) {
+          this.ctx.drop(pb, r);
+          return;
+        }
+      }
+    }
     if (s.outPath(wing) >= 0) this.toPeer(pb, pkt, wing, false);
     else this.toLan(pb, pkt, wing, false);
   }
 
-  /** A packet of a session arriving from a peer: HMAC, metadata, handshake, then on. */
-  fromPeer(pb: PacketBuffer, pkt: IpPacket, wing: number): void {
+  /**
+   * A packet of a session arriving from a peer: HMAC, metadata, handshake, then on. `verified`:
+   * its signature was checked and removed, and its metadata block decoded, already (a move's
+   * first packet, 6.1).
+   */
+  fromPeer(pb: PacketBuffer, pkt: IpPacket, wing: number, verified?: DecodedMetadata): void {
     const ctx = this.ctx;
     const s = ctx.sessions;
     const id = wing >>> 1;
@@ -138,7 +158,7 @@ export class DataPlane {
       const named = peekSecurityId(pkt.b, pkt.payloadOffset, pkt.end);
       if (named > 0) keyId = named;
     }
-    let v = this.verify(pb, pkt, inPath, keyId, hasMd);
+    let v = verified ? DropReason.None : this.verify(pb, pkt, inPath, keyId, hasMd);
     if (v === DropReason.HmacMismatch || v === DropReason.MetadataNoCipherKey) {
       // 3.6: the peer may have moved the session to a newer key than ours says.
       const path = ctx.paths.paths[inPath];
@@ -159,7 +179,7 @@ export class DataPlane {
     let flags = s.flags(id);
     if (hasMd) {
       const key = ctx.keyOn(inPath, keyId);
-      const md = decodeMetadata(pkt.b, pkt.payloadOffset, pkt.end, key?.cipher);
+      const md = verified ?? decodeMetadata(pkt.b, pkt.payloadOffset, pkt.end, key?.cipher);
       if (typeof md === 'number') {
         ctx.drop(pb, md, true, { path: inPath, session: id });
         return;
@@ -275,6 +295,12 @@ export class DataPlane {
     }
     const kw = s.wingOutput(wing, ctx.out, 0);
     const out = ctx.out;
+    if (needMd && pkt.length + signature + METADATA_ROOM > mtu && pkt.payloadOffset < pkt.end) {
+      // 6.1, 6.2: a full packet has no room for metadata (a session moved in mid-transfer): the
+      // metadata goes ahead in a control packet of the session's own, the packet without it.
+      sendMetadataAlone(this, pkt, wing, keyId);
+      needMd = false;
+    }
     if (flags & Flag.IcmpInUdp && pkt.isIcmp) {
       const r = icmpToUdp(pb, pkt, out[kw - 2] >>> 16, out[kw - 2] & 0xffff);
       if (r) {

@@ -11,7 +11,7 @@ import { udpToIcmp } from '../wire/icmp-udp.js';
 import { decodeMetadata, findTlv, peekSecurityId } from '../wire/metadata/block.js';
 import { payloadHasCookie, removeMetadata } from '../wire/metadata/insert.js';
 import { checkRequiredTlvs } from '../wire/metadata/required.js';
-import { TlvType } from '../wire/metadata/tlv.js';
+import { ControlReason, TlvType } from '../wire/metadata/tlv.js';
 import { IpPacket, packetSource } from '../wire/packet.js';
 import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP } from '../wire/protocol.js';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../wire/tcp.js';
@@ -22,6 +22,7 @@ import { answerEcho, sendIcmpError } from './generated.js';
 import { contextOfMetadata } from './metadata-build.js';
 import type { PathState } from './paths.js';
 import { nextHopToward, pathNextHop, routeHop } from './routing.js';
+import { acceptMove } from './session-move.js';
 
 /**
  * First packets: a packet no session knows. From a LAN it is classified (tenant, service,
@@ -31,7 +32,7 @@ import { nextHopToward, pathNextHop, routeHop } from './routing.js';
  * creates the session here (3.7.2) as its egress or as a hop on to the next router (3.7.8).
  */
 
-const REV = 10; // offset of the reverse key in ctx.key (room for an IPv6 forward key)
+export const REV = 10; // offset of the reverse key in ctx.key (room for an IPv6 forward key)
 
 function dstAddress(pkt: IpPacket): IpAddress {
   return pkt.version === 4 ? { version: 4, v4: pkt.ip4.dst } : { version: 6, v6: pkt.ip6.dstBytes() };
@@ -82,7 +83,7 @@ export function planDeltas(ctx: DataPlaneContext, id: number): void {
   }
 }
 
-function pathKey(
+export function pathKey(
   ctx: DataPlaneContext,
   remote: IpAddress,
   local: IpAddress,
@@ -200,7 +201,7 @@ export function plainForward(
 }
 
 /** The peer path a new session leaves on, its key and the wayport pair allocated on it. */
-interface PeerLeg {
+export interface PeerLeg {
   readonly path: PathState;
   /** The peer's waypoint on it. */
   readonly remote: IpAddress;
@@ -215,7 +216,7 @@ interface PeerLeg {
  * 3.7.1.4, 3.7.1.6: among paths `ids`, those that are up and whose peer has a key (2.5, 3.1.3),
  * the one the service policy prefers for this flow, with a wayport pair on it; or why none.
  */
-function choosePeerLeg(
+export function choosePeerLeg(
   ctx: DataPlaneContext,
   svc: FibService,
   ids: readonly number[],
@@ -361,7 +362,17 @@ function peerFirstPacket(
     ctx.drop(pb, md, true, detail);
     return;
   }
-  if (findTlv(md, TlvType.ControlMessage)) {
+  const control = findTlv(md, TlvType.ControlMessage);
+  if (control) {
+    // 6.1, 6.2: a session that moved announces its new tuple in a control packet of its own.
+    const moved = control.reason === ControlReason.FlowMoved ? findTlv(md, TlvType.SessionUuid) : undefined;
+    const existing = moved ? ctx.sessions.byUuid(moved.uuid) : -1;
+    if (existing >= 0 && acceptMove(ctx, existing, pkt, iface, pathId, sid) >= 0) {
+      ctx.stats.controlReceived++;
+      ctx.stats.metadataReceived++;
+      ctx.driver.release(pb);
+      return;
+    }
     // A control message for a session we do not have: nothing to act on (4.2.4).
     ctx.stats.controlReceived++;
     ctx.drop(pb, DropReason.NoSessionOnWaypoint, true, detail);
@@ -373,9 +384,12 @@ function peerFirstPacket(
     return;
   }
   const uuid = findTlv(md, TlvType.SessionUuid)?.uuid as Uint8Array;
-  // R-3.7.2.5-a: a UUID this router already carries is a loop.
-  if (ctx.sessions.byUuid(uuid) >= 0) {
-    ctx.drop(pb, DropReason.SessionLoop);
+  // R-3.7.2.5-a: a UUID this router already carries is a loop, unless the session moves (6.1).
+  const existing = ctx.sessions.byUuid(uuid);
+  if (existing >= 0) {
+    const wing = acceptMove(ctx, existing, pkt, iface, pathId, sid);
+    if (wing < 0) ctx.drop(pb, DropReason.SessionLoop);
+    else dp.fromPeer(pb, pkt, wing, md);
     return;
   }
   ctx.stats.metadataReceived++;

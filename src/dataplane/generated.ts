@@ -1,6 +1,6 @@
 import { type IpAddress, ipToString } from '../base/address.js';
 import type { PacketBuffer } from '../base/packet-buffer.js';
-import { buildPacketBuffer } from '../wire/builder.js';
+import { buildPacketBuffer, type PacketSpec } from '../wire/builder.js';
 import {
   ICMP4_DEST_UNREACHABLE,
   ICMP4_ECHO_REPLY,
@@ -11,10 +11,13 @@ import {
   ICMP6_TIME_EXCEEDED,
 } from '../wire/icmp.js';
 import { insertMetadata } from '../wire/metadata/insert.js';
-import { IpPacket } from '../wire/packet.js';
+import { ControlReason, type Tlv, TlvType } from '../wire/metadata/tlv.js';
+import { IpPacket, packetDestination, packetSource } from '../wire/packet.js';
+import { TCP_ACK } from '../wire/tcp.js';
+import { rewriteFull } from '../wire/translation.js';
 import type { DataPlaneContext } from './context.js';
 import type { DataPlane } from './dataplane.js';
-import { disableForwardMetadata } from './metadata-build.js';
+import { disableForwardMetadata, forwardMetadata, reverseMetadata } from './metadata-build.js';
 import { nextHopToward } from './routing.js';
 
 /**
@@ -112,5 +115,47 @@ export function sendDisableForwardMetadata(dp: DataPlane, id: number): void {
     'disable-forward-metadata',
     `one-way flow: TLV 18 sent to ${ipToString({ version: 4, v4: out[1] })}`,
   );
+  ctx.sendVia(s.nextHop(wing), pb);
+}
+
+/**
+ * 6.1, 6.2: a session's (forward or reverse) metadata in a control packet of its own, ahead of a
+ * packet too full to carry it: the wing's wire five-tuple (a TCP segment with the packet's
+ * sequence numbers, or a UDP datagram), TLV 24 "flow moved" and, forward, TLV 42 the session's
+ * remaining time. The adjacent peer takes the metadata and drops the packet (4.2.4).
+ */
+export function sendMetadataAlone(dp: DataPlane, pkt: IpPacket, wing: number, keyId: number): void {
+  const ctx = dp.ctx;
+  const s = ctx.sessions;
+  const id = wing >>> 1;
+  const l4: PacketSpec['l4'] | undefined = pkt.isTcp
+    ? {
+        protocol: 'tcp',
+        srcPort: pkt.srcPort,
+        dstPort: pkt.dstPort,
+        seq: pkt.tcp.seq,
+        ack: pkt.tcp.ack,
+        flags: TCP_ACK,
+        window: pkt.tcp.window,
+      }
+    : pkt.isUdp
+      ? { protocol: 'udp', srcPort: pkt.srcPort, dstPort: pkt.dstPort }
+      : undefined;
+  if (!l4) return;
+  const pb = buildPacketBuffer({ src: packetSource(pkt), dst: packetDestination(pkt), l4, ttl: pkt.ttl });
+  // Not the shared scratch packet: the data packet is still being processed.
+  const q = new IpPacket();
+  if (q.parse(pb.data, pb.start, pb.end - pb.start)) return;
+  dp.loadTarget(s.familyOf(id), ctx.out);
+  rewriteFull(q, ctx.target, false);
+  const base = (wing & 1) === 0 ? forwardMetadata(ctx, id) : reverseMetadata(ctx, id);
+  const tlvs: Tlv[] = [...base.tlvs, { type: TlvType.ControlMessage, reason: ControlReason.FlowMoved }];
+  if ((wing & 1) === 0)
+    tlvs.push({ type: TlvType.RemainingSessionTime, seconds: Math.round(s.remainingMs(id) / 1000) });
+  const path = s.outPath(wing);
+  if (insertMetadata(pb, q, { tlvs }, ctx.keyOn(path, keyId)?.cipher)) return;
+  if (dp.sign(pb, q, path, keyId, true)) return;
+  ctx.stats.controlSent++;
+  ctx.stats.metadataSent++;
   ctx.sendVia(s.nextHop(wing), pb);
 }

@@ -153,6 +153,10 @@ export class SessionTable {
   private tenantCounts = new Uint32Array(64);
 
   private readonly scratch = new Uint32Array(KEY_WORDS_V6 * 2);
+  /** Keys of wings that moved (6.1), still delivered to them until `until`. */
+  private readonly moved: { family: 4 | 6; key: Uint32Array; wing: number; until: number }[] = [];
+  private readonly moved4 = new KeyIndex(KEY_WORDS_V4, 16);
+  private readonly moved6 = new KeyIndex(KEY_WORDS_V6, 16);
 
   constructor(o: SessionTableOptions) {
     this.clock = o.clock;
@@ -307,7 +311,9 @@ export class SessionTable {
   }
 
   lookup(family: 4 | 6, k: Uint32Array, off: number): number {
-    return family === 4 ? this.v4.find(k, off) : this.v6.find(k, off);
+    const w = family === 4 ? this.v4.find(k, off) : this.v6.find(k, off);
+    if (w >= 0 || this.moved.length === 0) return w;
+    return (family === 4 ? this.moved4 : this.moved6).find(k, off);
   }
 
   /** Look up `n` IPv4 keys at once (see KeyIndex.findBatch); `homes` is scratch of length >= n. */
@@ -426,6 +432,7 @@ export class SessionTable {
     if (pair >= 0 && this.ports) this.ports.release(this.portPathOf[id], pair);
     this.tenantCounts[this.tenantOf[id]]--;
     this.live[id] = 0;
+    this.sweepMoved(this.clock.now(), id);
     this.freeIds[this.freeTop++] = id;
     this.count--;
   }
@@ -475,6 +482,7 @@ export class SessionTable {
   /** End sessions whose timers ran out; returns how many ended. */
   expire(): number {
     const now = this.clock.now();
+    this.sweepMoved(now);
     let ended = 0;
     this.wheel.advance(now, (id) => {
       const due = this.lastActive[id] + this.idleMs[id];
@@ -582,6 +590,50 @@ export class SessionTable {
     index.insert(key, off, wing);
     return true;
   }
+  /**
+   * 6.1: re-key a wing for a session move. Its old key still reaches it for `graceMs`, so packets
+   * already in flight on the old path are not lost. False when the new key is taken.
+   */
+  moveWing(wing: number, key: Uint32Array, off: number, graceMs: number): boolean {
+    const id = wing >>> 1;
+    if (!this.live[id]) return false;
+    const family = this.family[id] as 4 | 6;
+    const index = family === 4 ? this.v4 : this.v6;
+    const old = new Uint32Array(index.keyWords);
+    index.keyAt(this.wingPos[wing], old, 0);
+    if (!this.rekeyWing(wing, key, off)) return false;
+    const aliases = family === 4 ? this.moved4 : this.moved6;
+    aliases.remove(old, 0);
+    aliases.insert(old, 0, wing);
+    this.moved.push({ family, key: old, wing, until: this.clock.now() + graceMs });
+    return true;
+  }
+
+  /** Forget moved wings' old keys whose time is up, or whose session ended. */
+  private sweepMoved(now: number, endedId = -1): void {
+    if (this.moved.length === 0) return;
+    let kept = 0;
+    for (const m of this.moved) {
+      const id = m.wing >>> 1;
+      if (m.until > now && id !== endedId && this.live[id]) this.moved[kept++] = m;
+      else (m.family === 4 ? this.moved4 : this.moved6).remove(m.key, 0);
+    }
+    this.moved.length = kept;
+  }
+
+  /** The wayport pair a session holds after a move (the old one goes back to its allocator). */
+  setPortPair(id: number, path: number, pair: number): void {
+    const old = this.pairOf[id];
+    if (old >= 0 && this.ports) this.ports.release(this.portPathOf[id], old);
+    this.portPathOf[id] = path;
+    this.pairOf[id] = pair;
+  }
+
+  /** Start counting metadata packets again (a moved session carries metadata anew, 6.1). */
+  resetMetadataCount(id: number): void {
+    this.mdCount[id] = 0;
+  }
+
   /** Re-point a wing (a session move, 6.1). */
   setWingOut(wing: number, o: WingOut): void {
     this.outPathOf[wing] = o.path;

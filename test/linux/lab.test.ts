@@ -71,11 +71,17 @@ test('[R-2.5-b] svr lab up: both routers running, every peer path in service by 
     assert.equal(r.running, true, r.name);
     assert.equal(r.paths.length, 3, r.name);
   }
+  // labUp waits for one path per peer; the others follow within a few BFD intervals.
+  const until = Date.now() + 15_000;
+  while (Date.now() < until && !routerStatus('east').paths.every((p) => p.usable && p.bfd === 'Up'))
+    await new Promise((r) => setTimeout(r, 250));
   const east = routerStatus('east');
   assert.ok(
     east.paths.every((p) => p.usable && p.bfd === 'Up'),
     JSON.stringify(east.paths),
   );
+  while (Date.now() < until && !routerStatus('west').paths.find((p) => p.vector === 'internet')?.natDetected)
+    await new Promise((r) => setTimeout(r, 250));
   const natted = routerStatus('west').paths.find((p) => p.vector === 'internet');
   assert.equal(natted?.natDetected, true, 'West sees East behind the NAT namespace (5.1.2)');
 });

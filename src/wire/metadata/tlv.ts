@@ -35,6 +35,8 @@ export enum ControlReason {
   KeepAlive = 1,
   EnableMetadata = 2,
   DisableMetadata = 3,
+  /** 6.2 names "flow moved" without a number in 7.3.6; svr uses 4 (docs/spec-decisions.md SD-30). */
+  FlowMoved = 4,
 }
 
 // ---- Typed values, one interface per TLV ----

@@ -91,6 +91,7 @@ const CONTROL_NAMES: Record<number, string> = {
   [ControlReason.KeepAlive]: 'keep-alive',
   [ControlReason.EnableMetadata]: 'enable-metadata',
   [ControlReason.DisableMetadata]: 'disable-metadata',
+  [ControlReason.FlowMoved]: 'flow-moved',
 };
 
 export function controlReasonName(r: number): string {

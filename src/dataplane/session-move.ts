@@ -1,0 +1,128 @@
+import { type IpAddress, ipToString } from '../base/address.js';
+import { DropReason } from '../base/drop-reason.js';
+import { SessionTable } from '../session/session-table.js';
+import type { IpPacket } from '../wire/packet.js';
+import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_UDP } from '../wire/protocol.js';
+import { type DataPlaneContext, Flag } from './context.js';
+import { choosePeerLeg, pathKey, planDeltas, REV } from './first-packet.js';
+import { pathNextHop } from './routing.js';
+
+/**
+ * Moving a session to another peer path (6.1). The router that allocated the session's wayports
+ * (its ingress) moves it when its path leaves service: on the next packet of the session it picks
+ * the best remaining path as for a first packet, takes a wayport pair there, re-keys the wing that
+ * arrives from the peer, and sends forward metadata with the same UUID again; reverse metadata
+ * confirms. The peer that receives metadata for a UUID it already carries accepts it as a move
+ * when it comes from the same peer, or when the session's own path left service (a failed middle
+ * router routed around, the RTR-A..D ladder); otherwise it is a loop (R-3.7.2.5-a). Both keep the
+ * old key of the moved wing for MOVE_GRACE_MS, so packets in flight on the old path still arrive.
+ */
+export const MOVE_GRACE_MS = 5000;
+
+/**
+ * Move session `id`, whose forward wing leaves on a path out of service or below its SLA, to
+ * the best path left. Returns a drop reason when there is none (the session stays marked).
+ */
+export function moveSession(ctx: DataPlaneContext, id: number): DropReason {
+  const s = ctx.sessions;
+  const fwd = id * 2;
+  const oldPath = ctx.paths.get(s.outPath(fwd));
+  // Only the router that chose the wayports can choose new ones (4.2.3).
+  if (!oldPath || s.portPath(id) !== oldPath.model.id) return DropReason.NoPeerPath;
+  const svc = ctx.fib.services[s.service(id)];
+  // The forward wing's key holds the original source and destination (SessionTable layout).
+  const k = ctx.key;
+  const v4 = s.wingKey(fwd, k, 0) === 4;
+  const src: IpAddress = v4 ? { version: 4, v4: k[0] } : { version: 6, v6: wordBytes(k, 0, 4) };
+  const dstBytes = v4 ? wordBytes(k, 1, 1) : wordBytes(k, 4, 4);
+  const entry = svc && ctx.fib.entryForService(svc.index, dstBytes);
+  if (!svc || !entry) return DropReason.NoRoute;
+  const ids: number[] = [];
+  for (const h of entry.nextHops) if (h.kind === 'peer') for (const p of h.paths) ids.push(p.id);
+  const leg = choosePeerLeg(ctx, svc, ids, src);
+  if (typeof leg === 'number') return leg;
+  const { path, remote, key, pair, even, odd } = leg;
+  const proto = s.protocolOf(id);
+  const wire = proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6 ? IPPROTO_UDP : proto;
+  pathKey(ctx, remote, path.localAddress, odd, even, wire, path.iface);
+  if (!s.moveWing(fwd + 1, ctx.key, REV, MOVE_GRACE_MS)) {
+    ctx.wayports.release(path.model.id, pair);
+    return DropReason.SessionExists;
+  }
+  s.setPortPair(id, path.model.id, pair);
+  s.setWingOut(fwd, { path: path.model.id, keyId: key.securityId, nextHop: pathNextHop(ctx, path) });
+  s.setFlags(id, (s.flags(id) | Flag.ForwardMetadata) & ~Flag.MovePending);
+  s.resetMetadataCount(id);
+  oldPath.activeSessions = Math.max(0, oldPath.activeSessions - 1);
+  path.activeSessions++;
+  planDeltas(ctx, id);
+  ctx.stats.sessionsMoved++;
+  ctx.events.emit(
+    ctx.now(),
+    'session',
+    'session-moved',
+    `session ${id} moved from ${oldPath.model.vector} to ${path.model.vector} ${ipToString(remote)}`,
+    { session: id, from: oldPath.model.id, to: path.model.id },
+  );
+  return DropReason.None;
+}
+
+/**
+ * A peer's first-packet metadata names session `id`, which this router already carries (6.1):
+ * accept it as a move onto `pathId` (the wing from that peer re-keyed to the packet's tuple, the
+ * wing back leaving on the same path, reverse metadata owed) and return the wing the packet now
+ * matches; or -1 when it is a loop.
+ */
+export function acceptMove(
+  ctx: DataPlaneContext,
+  id: number,
+  pkt: IpPacket,
+  iface: number,
+  pathId: number,
+  keyId: number,
+): number {
+  const s = ctx.sessions;
+  const path = ctx.paths.get(pathId);
+  if (!path) return -1;
+  const fwd = id * 2;
+  const inPath = ctx.paths.get(s.inPath(fwd));
+  if (!inPath) return -1;
+  const moving = (s.flags(id) & Flag.MovePending) !== 0 || !inPath.up;
+  if (inPath.model.peer !== path.model.peer && !moving) return -1;
+  const family = SessionTable.keyOfPacket(pkt, ctx.ifaceVlan[iface], iface, ctx.key, 0);
+  if (family === 0) return -1;
+  if (inPath.model.id !== pathId || !sameKey(ctx, fwd)) {
+    if (!s.moveWing(fwd, ctx.key, 0, MOVE_GRACE_MS)) return -1;
+  }
+  s.setWingOut(fwd + 1, { path: pathId, keyId, nextHop: pathNextHop(ctx, path) });
+  s.setFlags(id, (s.flags(id) | Flag.ReverseMetadata) & ~Flag.MovePending);
+  if (inPath !== path) {
+    inPath.activeSessions = Math.max(0, inPath.activeSessions - 1);
+    path.activeSessions++;
+  }
+  planDeltas(ctx, id);
+  ctx.stats.sessionsMoved++;
+  ctx.events.emit(
+    ctx.now(),
+    'session',
+    'session-move-accepted',
+    `session ${id} moved by ${path.model.peer} to ${path.model.vector}`,
+    { session: id, from: inPath.model.id, to: pathId },
+  );
+  return fwd;
+}
+
+/** Is ctx.key (offset 0) already the wing's key? (A repeated move packet.) */
+function sameKey(ctx: DataPlaneContext, wing: number): boolean {
+  const k = new Uint32Array(10);
+  const n = ctx.sessions.wingKey(wing, k, 0);
+  for (let i = 0; i < n; i++) if (k[i] !== ctx.key[i]) return false;
+  return true;
+}
+
+/** `n` big-endian 32-bit words of k from `o`, as bytes. */
+function wordBytes(k: Uint32Array, o: number, n: number): Uint8Array {
+  const b = new Uint8Array(4 * n);
+  for (let i = 0; i < 4 * n; i++) b[i] = (k[o + (i >> 2)] >>> (24 - 8 * (i & 3))) & 0xff;
+  return b;
+}
