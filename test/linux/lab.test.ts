@@ -62,7 +62,8 @@ const routerStatus = (name: string) => {
 
 test('[R-2.5-b] svr lab up: both routers running, every peer path in service by BFD, the NAT found', {
   skip,
-}, () => {
+  timeout: 30_000,
+}, async () => {
   const s = labStatus({ dir });
   assert.equal(s.up, true);
   assert.equal(s.clientNamespace, 'svrlab-client');
