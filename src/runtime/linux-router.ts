@@ -49,6 +49,8 @@ export interface LinuxRouterStatus {
     usable: boolean;
     authenticated: boolean;
     natDetected: boolean;
+    /** Sessions this router sends on the path. */
+    sessions: number;
     latencyMs?: number;
     lossPercent?: number;
   }[];
@@ -157,6 +159,7 @@ export class LinuxRouter {
         usable: p.usable,
         authenticated: p.authenticated,
         natDetected: p.natDetected,
+        sessions: ctx.paths.get(p.id)?.activeSessions ?? 0,
         latencyMs: p.quality?.latencyMs,
         lossPercent: p.quality?.lossPercent,
       })),
