@@ -183,6 +183,7 @@ export function compileConfig(raw: RawConfig, r: Reporter): AuthorityModel {
       defaultVectorCost: p.defaultVectorCost,
       loadBalancing: p.loadBalancing,
       bestEffort: p.bestEffort,
+      revertible: p.revertible,
     });
   });
 

@@ -122,6 +122,8 @@ export interface ServicePolicyModel {
   readonly loadBalancing: LoadBalancing;
   /** Use paths that miss the SLA when none meets it, rather than refusing the session. */
   readonly bestEffort: boolean;
+  /** 6.1: sessions that moved go back to the preferred path when it returns. */
+  readonly revertible: boolean;
 }
 
 /** D-9: payload encryption for sessions of a service. */

@@ -353,6 +353,11 @@ const servicePolicy = mapping(
     bestEffort: boolean()
       .default(true)
       .describe('Use paths that miss the SLA when none meets it, rather than refusing the session.'),
+    revertible: boolean()
+      .default(false)
+      .describe(
+        'Sessions moved off a path (6.1) move back when a better path returns; false: they stay where they moved.',
+      ),
   },
   'a service policy mapping',
 );

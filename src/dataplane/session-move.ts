@@ -42,6 +42,12 @@ export function moveSession(ctx: DataPlaneContext, id: number): DropReason {
   const leg = choosePeerLeg(ctx, svc, ids, src);
   if (typeof leg === 'number') return leg;
   const { path, remote, key, pair, even, odd } = leg;
+  if (path === oldPath) {
+    // The best path is still the one it is on (an SLA dip that passed, a revertible check).
+    ctx.wayports.release(path.model.id, pair);
+    s.setFlags(id, s.flags(id) & ~Flag.MovePending);
+    return DropReason.None;
+  }
   const proto = s.protocolOf(id);
   const wire = proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6 ? IPPROTO_UDP : proto;
   pathKey(ctx, remote, path.localAddress, odd, even, wire, path.iface);

@@ -51,6 +51,7 @@ export const DEFAULT_SERVICE_POLICY: ServicePolicyModel = {
   defaultVectorCost: 0,
   loadBalancing: 'best-quality',
   bestEffort: true,
+  revertible: false,
 };
 
 export function vectorCost(policy: ServicePolicyModel, vector: string): number | 'never' {

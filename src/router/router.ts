@@ -12,6 +12,7 @@ import { retargetPath } from '../dataplane/path-changes.js';
 import { describePaths } from '../dataplane/paths.js';
 import { nextHopToward, pathNextHop } from '../dataplane/routing.js';
 import { type PathChange, type PathStatus, Peering } from '../peering/peering.js';
+import { meetsSla } from '../policy/path-selection.js';
 import { END_REASON_NAMES, SessionRole } from '../session/session-table.js';
 import { TCP_STATE_NAMES } from '../session/tcp-state.js';
 import { buildPacketBuffer } from '../wire/builder.js';
@@ -192,6 +193,32 @@ export class SvrRouter {
       );
   }
 
+  /**
+   * 6.1: sessions this router sends on `path` whose service policy's SLA the path no longer
+   * meets move on their next packet (to the best path left; nowhere, if none is better).
+   */
+  private markBelowSla(path: number): void {
+    const ctx = this.dataPlane.ctx;
+    const ps = ctx.paths.get(path);
+    if (!ps) return;
+    const s = ctx.sessions;
+    for (const id of s.ids()) {
+      if (s.outPath(id * 2) !== path || s.portPath(id) !== path) continue;
+      const policy = ctx.fib.services[s.service(id)]?.policy;
+      if (policy && !meetsSla(policy, ps.quality)) s.setFlags(id, s.flags(id) | Flag.MovePending);
+    }
+  }
+
+  /** 6.1: a path came back: sessions of revertible service policies look for their best path again. */
+  private markRevertible(): void {
+    const ctx = this.dataPlane.ctx;
+    const s = ctx.sessions;
+    for (const id of s.ids()) {
+      if (s.portPath(id) < 0 || s.portPath(id) !== s.outPath(id * 2)) continue;
+      if (ctx.fib.services[s.service(id)]?.policy.revertible) s.setFlags(id, s.flags(id) | Flag.MovePending);
+    }
+  }
+
   private pathChanged(path: number, what: PathChange, st: PathStatus): void {
     const ctx = this.dataPlane.ctx;
     const ps = ctx.paths.get(path);
@@ -199,8 +226,11 @@ export class SvrRouter {
     if (what === 'usable') {
       ps.up = st.usable;
       if (!st.usable) this.markForMove(path);
-    } else if (what === 'quality') ps.quality = st.quality ?? {};
-    else if (what === 'mtu') ps.mtu = st.mtu;
+      else this.markRevertible();
+    } else if (what === 'quality') {
+      ps.quality = st.quality ?? {};
+      this.markBelowSla(path);
+    } else if (what === 'mtu') ps.mtu = st.mtu;
     else if (what === 'nat') ps.natDetected = st.natDetected;
     else if (what === 'remote' && st.remote) {
       const moved = retargetPath(ctx, path, st.remote);

@@ -76,3 +76,74 @@ test('[R-2.5-b] 6.1 "Session Reroute Between Peers": MPLS cut under a TCP transf
     'reverse metadata confirmed the move',
   );
 });
+
+/** A steady transfer from the client to github (SSH, service policy "interactive"). */
+function steadyTransfer(f: ReturnType<typeof figure2>, total: number) {
+  const sink = sinkServer(f.github, 22);
+  const c = f.client.tcpConnect('172.15.11.23', 22);
+  const state = { error: 'open' as string | undefined, sent: 0 };
+  c.onClose = (e) => {
+    state.error = e;
+  };
+  const chunk = new Uint8Array(500);
+  c.onConnect = () => {
+    state.error = undefined;
+    const tick = () => {
+      if (state.sent >= total) return;
+      c.send(chunk);
+      state.sent++;
+      f.net.sim.at(f.net.sim.now() + 50, tick);
+    };
+    tick();
+  };
+  return { sink, state, done: () => sink.totalBytes() === total * 500 };
+}
+
+const forwardPath = (r: ReturnType<typeof figure2>['east']) =>
+  r
+    .sessions()
+    .find((x) => x.direction === 'forward')
+    ?.path.split(' ')[0];
+
+for (const revertible of [false, true])
+  test(`6.1 ${revertible ? 'revertible' : 'non-revertible'} service policy: after MPLS heals the moved session ${revertible ? 'goes back to MPLS' : 'stays on the Internet path'}`, () => {
+    const base = figure2({ seed: 1, settle: false }).authority;
+    const authority = {
+      ...base,
+      servicePolicies: base.servicePolicies.map((p) => ({ ...p, revertible })),
+    };
+    const f = figure2({ seed: 22, authority });
+    const t = steadyTransfer(f, 1200);
+    assert.ok(f.net.runUntil(() => t.sink.totalBytes() > 20_000, 20_000));
+    assert.equal(forwardPath(f.east), 'mpls');
+    f.segments.mpls.set({ up: false });
+    assert.ok(
+      f.net.runUntil(() => forwardPath(f.east) === 'internet', 20_000),
+      'moved off MPLS',
+    );
+    f.segments.mpls.set({ up: true });
+    assert.ok(
+      f.net.runUntil(() => pathOf(f.east, 'mpls').usable, 20_000),
+      'MPLS back in service',
+    );
+    f.net.run(3000);
+    assert.equal(forwardPath(f.east), revertible ? 'mpls' : 'internet');
+    assert.ok(f.net.runUntil(t.done, 120_000), `${t.sink.totalBytes()} bytes`);
+    assert.equal(t.state.error, undefined);
+    assert.equal(f.east.dataPlane.ctx.stats.sessionsMoved, revertible ? 2 : 1);
+  });
+
+test('6.1 a path that falls below the service policy SLA: the session moves to a path that meets it', () => {
+  const f = figure2({ seed: 23 });
+  const t = steadyTransfer(f, 2400);
+  assert.ok(f.net.runUntil(() => t.sink.totalBytes() > 20_000, 20_000));
+  assert.equal(forwardPath(f.east), 'mpls');
+  // MPLS now takes 60 ms each way: above "interactive"'s 40 ms once BFD measures it (5.1.5).
+  f.segments.mpls.set({ latencyMs: 60 });
+  assert.ok(
+    f.net.runUntil(() => forwardPath(f.east) === 'internet', 120_000),
+    `on ${forwardPath(f.east)}`,
+  );
+  assert.ok(f.net.runUntil(t.done, 200_000), `${t.sink.totalBytes()} bytes`);
+  assert.equal(t.state.error, undefined);
+});
