@@ -6,7 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
  * ratios that hold across machines. Results merge into bench-results.json at the project root.
  */
 
-export type Unit = 'ns/op' | 'ops/s' | 'B' | 'pkt/s' | 'x';
+export type Unit = 'ns/op' | 'ops/s' | 'B' | 'pkt/s' | 'x' | 'ms';
 
 export interface Figure {
   value: number;

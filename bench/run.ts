@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { consumed, type Figures, met, printTable, saveResults } from './harness.js';
 import { dataplaneSuite } from './suites/dataplane.js';
 import { policySuite } from './suites/policy.js';
+import { resilienceSuite } from './suites/resilience.js';
 import { sessionSuite } from './suites/session.js';
 import { wireSuite } from './suites/wire.js';
 
@@ -15,7 +16,7 @@ export interface Suite {
   run(): Figures;
 }
 
-const SUITES: Suite[] = [wireSuite, policySuite, sessionSuite, dataplaneSuite];
+const SUITES: Suite[] = [wireSuite, policySuite, sessionSuite, dataplaneSuite, resilienceSuite];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((w) => !SUITES.some((s) => s.name === w));

@@ -24,10 +24,12 @@ import type { Suite } from '../run.js';
 const BATCH = 64;
 
 /** A driver that keeps the last packet sent and nothing else. */
-class NullDriver implements Driver {
+export class NullDriver implements Driver {
   last: PacketBuffer | undefined;
   lastIface = -1;
   sent = 0;
+  /** When set, copies of what is sent (for benchmarks that pass packets on). */
+  kept: Uint8Array[] | undefined;
   private rx: ((b: RxBatch) => void) | undefined;
   start(receive: (batch: RxBatch) => void): void {
     this.rx = receive;
@@ -36,6 +38,7 @@ class NullDriver implements Driver {
     this.last = packet;
     this.lastIface = iface;
     this.sent++;
+    this.kept?.push(packet.copy());
   }
   release(): void {}
   allocate(): PacketBuffer {
@@ -49,7 +52,7 @@ class NullDriver implements Driver {
 
 const SECRET = new TextEncoder().encode('bench');
 
-function routers(scope: 'none' | 'all') {
+export function routers(scope: 'none' | 'all') {
   const r = loadConfigFile('examples/figure2.yaml');
   if (!r.ok) throw new Error('config');
   // The example's MPLS range (8000-24000, 3.7.1.6) holds 8000 sessions; the default holds 24 574.
@@ -87,7 +90,7 @@ function batchOf(pbs: PacketBuffer[], iface: number): RxBatch {
 }
 
 /** Establish `n` TCP sessions East to West (github) and return the client packets for each. */
-function established(env: ReturnType<typeof routers>, n: number, payload: number): Uint8Array[] {
+export function established(env: ReturnType<typeof routers>, n: number, payload: number): Uint8Array[] {
   const lan2 = env.iface('east', 'lan-vlan2');
   const eMpls = env.iface('east', 'mpls');
   const wMpls = env.iface('west', 'mpls');
