@@ -159,3 +159,35 @@ export function sendMetadataAlone(dp: DataPlane, pkt: IpPacket, wing: number, ke
   ctx.stats.metadataSent++;
   ctx.sendVia(s.nextHop(wing), pb);
 }
+
+/**
+ * 6.3, 2.11: a keep-alive for an idle session on a path behind a NAT, so the NAT keeps its
+ * binding: a packet of the wing's own wire five-tuple (UDP, or a TCP ACK) with TLV 24 reason 1
+ * only (header TLVs, nothing to encrypt), signed; the peer consumes it (4.2.4).
+ */
+export function sendKeepAlive(dp: DataPlane, wing: number): boolean {
+  const ctx = dp.ctx;
+  const s = ctx.sessions;
+  const out = ctx.mdKey;
+  const kw = s.wingOutput(wing, out, 0);
+  if (kw !== 4) return false; // the generated packet is built for IPv4 waypoints
+  const wire = out[3] & 0xff;
+  const srcPort = out[2] >>> 16;
+  const dstPort = out[2] & 0xffff;
+  const l4: PacketSpec['l4'] =
+    wire === 6
+      ? { protocol: 'tcp', srcPort, dstPort, flags: TCP_ACK }
+      : { protocol: 'udp', srcPort, dstPort };
+  const pb = buildPacketBuffer({ src: { version: 4, v4: out[0] }, dst: { version: 4, v4: out[1] }, l4 });
+  const pkt = new IpPacket();
+  if (pkt.parse(pb.data, pb.start, pb.end - pb.start)) return false;
+  const tlvs: Tlv[] = [
+    { type: TlvType.SecurityIdentifier, securityId: s.outKeyId(wing) },
+    { type: TlvType.ControlMessage, reason: ControlReason.KeepAlive },
+  ];
+  if (insertMetadata(pb, pkt, { tlvs })) return false;
+  if (dp.sign(pb, pkt, s.outPath(wing), s.outKeyId(wing), true)) return false;
+  ctx.stats.controlSent++;
+  ctx.sendVia(s.nextHop(wing), pb);
+  return true;
+}

@@ -15,9 +15,9 @@ import { pathNextHop } from './routing.js';
  * confirms. The peer that receives metadata for a UUID it already carries accepts it as a move
  * when it comes from the same peer, or when the session's own path left service (a failed middle
  * router routed around, the RTR-A..D ladder); otherwise it is a loop (R-3.7.2.5-a). Both keep the
- * old key of the moved wing for MOVE_GRACE_MS, so packets in flight on the old path still arrive.
+ * old key of the moved wing for `timers.moveOldEntriesSeconds` (5 s), so packets in flight on the old path still arrive.
  */
-export const MOVE_GRACE_MS = 5000;
+const graceMs = (ctx: DataPlaneContext) => ctx.router.timers.moveOldEntriesSeconds * 1000;
 
 /**
  * Move session `id`, whose forward wing leaves on a path out of service or below its SLA, to
@@ -51,7 +51,7 @@ export function moveSession(ctx: DataPlaneContext, id: number): DropReason {
   const proto = s.protocolOf(id);
   const wire = proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6 ? IPPROTO_UDP : proto;
   pathKey(ctx, remote, path.localAddress, odd, even, wire, path.iface);
-  if (!s.moveWing(fwd + 1, ctx.key, REV, MOVE_GRACE_MS)) {
+  if (!s.moveWing(fwd + 1, ctx.key, REV, graceMs(ctx))) {
     ctx.wayports.release(path.model.id, pair);
     return DropReason.SessionExists;
   }
@@ -98,7 +98,7 @@ export function acceptMove(
   const family = SessionTable.keyOfPacket(pkt, ctx.ifaceVlan[iface], iface, ctx.key, 0);
   if (family === 0) return -1;
   if (inPath.model.id !== pathId || !sameKey(ctx, fwd)) {
-    if (!s.moveWing(fwd, ctx.key, 0, MOVE_GRACE_MS)) return -1;
+    if (!s.moveWing(fwd, ctx.key, 0, graceMs(ctx))) return -1;
   }
   s.setWingOut(fwd + 1, { path: pathId, keyId, nextHop: pathNextHop(ctx, path) });
   s.setFlags(id, (s.flags(id) | Flag.ReverseMetadata) & ~Flag.MovePending);

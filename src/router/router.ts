@@ -8,6 +8,7 @@ import type { RouterCredentials } from '../crypto/certificates.js';
 import type { PeerKeyStore } from '../crypto/peer-keys.js';
 import { type ControlHook, type DataPlaneOptions, Flag } from '../dataplane/context.js';
 import { DataPlane } from '../dataplane/dataplane.js';
+import { sendKeepAlive } from '../dataplane/generated.js';
 import { retargetPath } from '../dataplane/path-changes.js';
 import { describePaths } from '../dataplane/paths.js';
 import { nextHopToward, pathNextHop } from '../dataplane/routing.js';
@@ -171,6 +172,36 @@ export class SvrRouter {
     ctx.sendVia(hop, pb);
   }
 
+  /** When each session last got a keep-alive (6.3). */
+  private readonly keptAlive = new Map<number, number>();
+
+  /**
+   * 6.3, 2.11: a session idle for `natKeepAliveSeconds` (20 s) on a path where BFD found a NAT
+   * gets a keep-alive in its own five-tuple, so the NAT keeps the binding.
+   */
+  private keepAlives(): void {
+    const ctx = this.dataPlane.ctx;
+    const s = ctx.sessions;
+    const now = ctx.now();
+    const idle = this.model.timers.natKeepAliveSeconds * 1000;
+    let natted = false;
+    for (const p of ctx.paths.paths) if (p?.natDetected && p.up) natted = true;
+    if (!natted) return;
+    const ids = s.ids();
+    for (const id of ids) {
+      if (now - s.lastActiveMs(id) < idle || now - (this.keptAlive.get(id) ?? 0) < idle) continue;
+      for (const wing of [id * 2, id * 2 + 1]) {
+        const p = ctx.paths.get(s.outPath(wing));
+        if (p?.natDetected && p.up) {
+          if (sendKeepAlive(this.dataPlane, wing)) this.keptAlive.set(id, now);
+          break;
+        }
+      }
+    }
+    if (this.keptAlive.size > ids.length)
+      for (const id of this.keptAlive.keys()) if (!ids.includes(id)) this.keptAlive.delete(id);
+  }
+
   /** Sessions on a path that left service wait for a move (6.1); they get no new traffic plan. */
   private markForMove(path: number): void {
     const s = this.dataPlane.ctx.sessions;
@@ -248,9 +279,10 @@ export class SvrRouter {
     }
   }
 
-  /** Session timers, once a second (3.7.6, D-10). */
+  /** Session timers, once a second (3.7.6, D-10), and NAT keep-alives (6.3). */
   private tick(): void {
     this.dataPlane.expire();
+    this.keepAlives();
     this.timer = this.o.scheduler.at(this.o.scheduler.now() + 1000, () => this.tick());
   }
 
