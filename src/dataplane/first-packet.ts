@@ -18,7 +18,7 @@ import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../wire/tcp.js';
 import { Translation } from '../wire/translation.js';
 import { type DataPlaneContext, Flag, type TransitInfo } from './context.js';
 import type { DataPlane } from './dataplane.js';
-import { answerEcho, sendIcmpError } from './generated.js';
+import { answerEcho, sendIcmpError, sendMoveControl } from './generated.js';
 import { contextOfMetadata } from './metadata-build.js';
 import type { PathState } from './paths.js';
 import { nextHopToward, pathNextHop, routeHop } from './routing.js';
@@ -371,6 +371,8 @@ function peerFirstPacket(
       ctx.stats.controlReceived++;
       ctx.stats.metadataReceived++;
       ctx.driver.release(pb);
+      // 6.2: a quiescent session's move is confirmed by a control message as well.
+      sendMoveControl(dp, existing * 2 + 1);
       return;
     }
     // A control message for a session we do not have: nothing to act on (4.2.4).

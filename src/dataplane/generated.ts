@@ -148,16 +148,28 @@ export function sendMetadataAlone(dp: DataPlane, pkt: IpPacket, wing: number, ke
   if (q.parse(pb.data, pb.start, pb.end - pb.start)) return;
   dp.loadTarget(s.familyOf(id), ctx.out);
   rewriteFull(q, ctx.target, false);
-  const base = (wing & 1) === 0 ? forwardMetadata(ctx, id) : reverseMetadata(ctx, id);
-  const tlvs: Tlv[] = [...base.tlvs, { type: TlvType.ControlMessage, reason: ControlReason.FlowMoved }];
-  if ((wing & 1) === 0)
-    tlvs.push({ type: TlvType.RemainingSessionTime, seconds: Math.round(s.remainingMs(id) / 1000) });
   const path = s.outPath(wing);
-  if (insertMetadata(pb, q, { tlvs }, ctx.keyOn(path, keyId)?.cipher)) return;
+  if (insertMetadata(pb, q, { tlvs: moveTlvs(ctx, wing) }, ctx.keyOn(path, keyId)?.cipher)) return;
   if (dp.sign(pb, q, path, keyId, true)) return;
   ctx.stats.controlSent++;
   ctx.stats.metadataSent++;
   ctx.sendVia(s.nextHop(wing), pb);
+}
+
+/** An empty packet in a wing's wire five-tuple (UDP, or a TCP ACK), for control messages. */
+function wirePacket(ctx: DataPlaneContext, wing: number): { pb: PacketBuffer; pkt: IpPacket } | undefined {
+  const out = ctx.mdKey;
+  if (ctx.sessions.wingOutput(wing, out, 0) !== 4) return undefined; // built for IPv4 waypoints
+  const srcPort = out[2] >>> 16;
+  const dstPort = out[2] & 0xffff;
+  const l4: PacketSpec['l4'] =
+    (out[3] & 0xff) === 6
+      ? { protocol: 'tcp', srcPort, dstPort, flags: TCP_ACK }
+      : { protocol: 'udp', srcPort, dstPort };
+  const pb = buildPacketBuffer({ src: { version: 4, v4: out[0] }, dst: { version: 4, v4: out[1] }, l4 });
+  // Not the shared scratch packet: this may run while another packet is being processed.
+  const pkt = new IpPacket();
+  return pkt.parse(pb.data, pb.start, pb.end - pb.start) ? undefined : { pb, pkt };
 }
 
 /**
@@ -190,4 +202,36 @@ export function sendKeepAlive(dp: DataPlane, wing: number): boolean {
   ctx.stats.controlSent++;
   ctx.sendVia(s.nextHop(wing), pb);
   return true;
+}
+
+/**
+ * 6.2: a quiescent session's move, announced without a packet to carry it: a control packet in
+ * the wing's wire five-tuple (UDP, or a TCP ACK) with the wing's metadata (forward: first-packet
+ * TLVs and TLV 42; reverse: reverse metadata, the confirmation) and TLV 24 "flow moved".
+ */
+export function sendMoveControl(dp: DataPlane, wing: number): boolean {
+  const ctx = dp.ctx;
+  const s = ctx.sessions;
+  const w = wirePacket(ctx, wing);
+  if (!w) return false;
+  const { pb, pkt } = w;
+  const keyId = s.outKeyId(wing);
+  const path = s.outPath(wing);
+  if (insertMetadata(pb, pkt, { tlvs: moveTlvs(ctx, wing) }, ctx.keyOn(path, keyId)?.cipher)) return false;
+  if (dp.sign(pb, pkt, path, keyId, true)) return false;
+  ctx.stats.controlSent++;
+  ctx.stats.metadataSent++;
+  ctx.sendVia(s.nextHop(wing), pb);
+  return true;
+}
+
+/** The metadata of a move's control packet (6.1, 6.2). */
+function moveTlvs(ctx: DataPlaneContext, wing: number): Tlv[] {
+  const s = ctx.sessions;
+  const id = wing >>> 1;
+  const base = (wing & 1) === 0 ? forwardMetadata(ctx, id) : reverseMetadata(ctx, id);
+  const tlvs: Tlv[] = [...base.tlvs, { type: TlvType.ControlMessage, reason: ControlReason.FlowMoved }];
+  if ((wing & 1) === 0)
+    tlvs.push({ type: TlvType.RemainingSessionTime, seconds: Math.round(s.remainingMs(id) / 1000) });
+  return tlvs;
 }

@@ -8,13 +8,14 @@ import type { RouterCredentials } from '../crypto/certificates.js';
 import type { PeerKeyStore } from '../crypto/peer-keys.js';
 import { type ControlHook, type DataPlaneOptions, Flag } from '../dataplane/context.js';
 import { DataPlane } from '../dataplane/dataplane.js';
-import { sendKeepAlive } from '../dataplane/generated.js';
+import { sendKeepAlive, sendMoveControl } from '../dataplane/generated.js';
 import { retargetPath } from '../dataplane/path-changes.js';
 import { describePaths } from '../dataplane/paths.js';
 import { nextHopToward, pathNextHop } from '../dataplane/routing.js';
+import { moveSession } from '../dataplane/session-move.js';
 import { type PathChange, type PathStatus, Peering } from '../peering/peering.js';
 import { meetsSla } from '../policy/path-selection.js';
-import { END_REASON_NAMES, SessionRole } from '../session/session-table.js';
+import { END_REASON_NAMES, EndReason, SessionRole } from '../session/session-table.js';
 import { TCP_STATE_NAMES } from '../session/tcp-state.js';
 import { buildPacketBuffer } from '../wire/builder.js';
 import { type IpPacket, packetSource } from '../wire/packet.js';
@@ -172,6 +173,70 @@ export class SvrRouter {
     ctx.sendVia(hop, pb);
   }
 
+  /** 6.2: sessions marked to move, and since when. */
+  private readonly pendingSince = new Map<number, number>();
+  /** 6.2: moves announced by control messages, waiting for reverse metadata. */
+  private readonly announced = new Map<number, { started: number; last: number }>();
+
+  /**
+   * 6.2: a session marked to move that no packet moved within `quiescentMoveIntervalSeconds`
+   * (1 s) moves anyway, announced by a "flow moved" control message every second until reverse
+   * metadata confirms it; unconfirmed after `quiescentMoveDurationSeconds` (5 s), it ends.
+   */
+  private quiescentMoves(): void {
+    const ctx = this.dataPlane.ctx;
+    const s = ctx.sessions;
+    const now = ctx.now();
+    const every = this.model.timers.quiescentMoveIntervalSeconds * 1000;
+    const within = this.model.timers.quiescentMoveDurationSeconds * 1000;
+    if (this.announced.size === 0 && this.pendingSince.size === 0) {
+      let any = false;
+      for (const p of ctx.paths.paths) if (p && !p.up) any = true;
+      if (!any && !this.anyPending()) return;
+    }
+    const live = new Set(s.ids());
+    for (const [id, a] of this.announced) {
+      if (!live.has(id) || (s.flags(id) & Flag.ForwardMetadata) === 0) this.announced.delete(id);
+      else if (now - a.started >= within) {
+        s.remove(id, EndReason.MoveUnconfirmed);
+        this.announced.delete(id);
+        this.events.emit(
+          now,
+          'session',
+          'move-unconfirmed',
+          `session ${id} ended: no reverse metadata for its move`,
+          {
+            session: id,
+          },
+        );
+      } else if (now - a.last >= every) {
+        sendMoveControl(this.dataPlane, id * 2);
+        a.last = now;
+      }
+    }
+    for (const id of this.pendingSince.keys()) if (!live.has(id)) this.pendingSince.delete(id);
+    for (const id of live) {
+      if ((s.flags(id) & Flag.MovePending) === 0) {
+        this.pendingSince.delete(id);
+        continue;
+      }
+      if (s.portPath(id) < 0 || s.portPath(id) !== s.outPath(id * 2)) continue; // the peer's to move
+      const since = this.pendingSince.get(id);
+      if (since === undefined) this.pendingSince.set(id, now);
+      else if (now - since >= every && moveSession(ctx, id) === DropReason.None) {
+        this.pendingSince.delete(id);
+        if ((s.flags(id) & Flag.ForwardMetadata) !== 0 && sendMoveControl(this.dataPlane, id * 2))
+          this.announced.set(id, { started: now, last: now });
+      }
+    }
+  }
+
+  private anyPending(): boolean {
+    const s = this.dataPlane.ctx.sessions;
+    for (const id of s.ids()) if (s.flags(id) & Flag.MovePending) return true;
+    return false;
+  }
+
   /** When each session last got a keep-alive (6.3). */
   private readonly keptAlive = new Map<number, number>();
 
@@ -283,6 +348,7 @@ export class SvrRouter {
   private tick(): void {
     this.dataPlane.expire();
     this.keepAlives();
+    this.quiescentMoves();
     this.timer = this.o.scheduler.at(this.o.scheduler.now() + 1000, () => this.tick());
   }
 

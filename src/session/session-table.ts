@@ -41,9 +41,18 @@ export enum EndReason {
   TcpReset = 2,
   NewSyn = 3,
   Removed = 4,
+  /** A move (6.2) that no reverse metadata confirmed in time. */
+  MoveUnconfirmed = 5,
 }
 
-export const END_REASON_NAMES: readonly string[] = ['idle', 'tcp-closed', 'tcp-reset', 'new-syn', 'removed'];
+export const END_REASON_NAMES: readonly string[] = [
+  'idle',
+  'tcp-closed',
+  'tcp-reset',
+  'new-syn',
+  'removed',
+  'move-unconfirmed',
+];
 
 /** What the router did with the session at its start (3.7.1 or 3.7.2). */
 export enum SessionRole {

@@ -147,3 +147,66 @@ test('6.1 a path that falls below the service policy SLA: the session moves to a
   assert.ok(f.net.runUntil(t.done, 200_000), `${t.sink.totalBytes()} bytes`);
   assert.equal(t.state.error, undefined);
 });
+
+/** An established, idle TCP session from the client to github; returns its connection. */
+function idleSession(f: ReturnType<typeof figure2>) {
+  const sink = sinkServer(f.github, 22);
+  const c = f.client.tcpConnect('172.15.11.23', 22);
+  let up = false;
+  c.onConnect = () => {
+    up = true;
+    c.send(new Uint8Array(100));
+  };
+  assert.ok(f.net.runUntil(() => up && sink.totalBytes() === 100, 10_000));
+  f.net.run(2000);
+  return { c, sink };
+}
+
+test('[R-2.5-b] 6.2 "Quiescent Moved Session": an idle session moves by control message, the peer confirms by control message, and traffic later flows on the new path', () => {
+  const f = figure2({ seed: 24 });
+  const { c, sink } = idleSession(f);
+  const east = f.east.dataPlane.ctx;
+  const [id] = east.sessions.ids();
+  const controlsBefore = f.west.dataPlane.ctx.stats.controlReceived;
+  f.segments.mpls.set({ up: false });
+  assert.ok(
+    f.net.runUntil(() => east.stats.sessionsMoved === 1, 10_000),
+    'moved with no packet to carry it',
+  );
+  assert.ok(
+    f.net.runUntil(() => (east.sessions.flags(id) & Flag.ForwardMetadata) === 0, 3000),
+    'confirmed',
+  );
+  assert.equal(f.west.dataPlane.ctx.stats.sessionsMoved, 1);
+  assert.ok(
+    f.west.dataPlane.ctx.stats.controlReceived > controlsBefore,
+    'West consumed the flow-moved message',
+  );
+  assert.equal(forwardPath(f.east), 'internet');
+  c.send(new Uint8Array(3000));
+  assert.ok(
+    f.net.runUntil(() => sink.totalBytes() === 3100, 10_000),
+    `${sink.totalBytes()} bytes`,
+  );
+});
+
+test('6.2: a move that no reverse metadata confirms within 5 s ends the session', () => {
+  const f = figure2({ seed: 25 });
+  idleSession(f);
+  const east = f.east.dataPlane.ctx;
+  const [id] = east.sessions.ids();
+  // West lost the session (a restart): nobody will confirm the move.
+  const w = f.west.dataPlane.ctx.sessions;
+  w.remove(w.ids()[0]);
+  f.segments.mpls.set({ up: false });
+  assert.ok(f.net.runUntil(() => east.stats.sessionsMoved === 1, 10_000));
+  const movedAt = f.net.sim.now();
+  assert.ok(
+    f.net.runUntil(() => !east.sessions.ids().includes(id), 10_000),
+    'torn down',
+  );
+  const after = f.net.sim.now() - movedAt;
+  assert.ok(after >= 4000 && after <= 6100, `ended ${after} ms after the move`);
+  assert.ok(east.stats.controlSent >= 5, `${east.stats.controlSent} flow-moved messages`);
+  assert.ok(f.east.events.recent('session').some((e) => e.code === 'move-unconfirmed'));
+});
