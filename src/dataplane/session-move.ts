@@ -5,6 +5,7 @@ import type { IpPacket } from '../wire/packet.js';
 import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_UDP } from '../wire/protocol.js';
 import { type DataPlaneContext, Flag } from './context.js';
 import { choosePeerLeg, pathKey, planDeltas, REV } from './first-packet.js';
+import type { PathState } from './paths.js';
 import { pathNextHop } from './routing.js';
 
 /**
@@ -59,17 +60,7 @@ export function moveSession(ctx: DataPlaneContext, id: number): DropReason {
   s.setWingOut(fwd, { path: path.model.id, keyId: key.securityId, nextHop: pathNextHop(ctx, path) });
   s.setFlags(id, (s.flags(id) | Flag.ForwardMetadata) & ~Flag.MovePending);
   s.resetMetadataCount(id);
-  oldPath.activeSessions = Math.max(0, oldPath.activeSessions - 1);
-  path.activeSessions++;
-  planDeltas(ctx, id);
-  ctx.stats.sessionsMoved++;
-  ctx.events.emit(
-    ctx.now(),
-    'session',
-    'session-moved',
-    `session ${id} moved from ${oldPath.model.vector} to ${path.model.vector} ${ipToString(remote)}`,
-    { session: id, from: oldPath.model.id, to: path.model.id },
-  );
+  moved(ctx, id, oldPath, path, 'session-moved', `to ${path.model.vector} ${ipToString(remote)}`);
   return DropReason.None;
 }
 
@@ -102,20 +93,30 @@ export function acceptMove(
   }
   s.setWingOut(fwd + 1, { path: pathId, keyId, nextHop: pathNextHop(ctx, path) });
   s.setFlags(id, (s.flags(id) | Flag.ReverseMetadata) & ~Flag.MovePending);
-  if (inPath !== path) {
-    inPath.activeSessions = Math.max(0, inPath.activeSessions - 1);
-    path.activeSessions++;
+  moved(ctx, id, inPath, path, 'session-move-accepted', `by ${path.model.peer} to ${path.model.vector}`);
+  return fwd;
+}
+
+/** What every move ends with: path session counts, translation deltas, a counter, an event. */
+function moved(
+  ctx: DataPlaneContext,
+  id: number,
+  from: PathState,
+  to: PathState,
+  code: string,
+  text: string,
+): void {
+  if (from !== to) {
+    from.activeSessions = Math.max(0, from.activeSessions - 1);
+    to.activeSessions++;
   }
   planDeltas(ctx, id);
   ctx.stats.sessionsMoved++;
-  ctx.events.emit(
-    ctx.now(),
-    'session',
-    'session-move-accepted',
-    `session ${id} moved by ${path.model.peer} to ${path.model.vector}`,
-    { session: id, from: inPath.model.id, to: pathId },
-  );
-  return fwd;
+  ctx.events.emit(ctx.now(), 'session', code, `session ${id} moved ${text}`, {
+    session: id,
+    from: from.model.id,
+    to: to.model.id,
+  });
 }
 
 /** Is ctx.key (offset 0) already the wing's key? (A repeated move packet.) */
