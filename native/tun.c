@@ -18,6 +18,10 @@
 #include <unistd.h>
 #include <uv.h>
 
+/* Not in every libc's linux/if_tun.h yet (Linux 6.2). */
+#define SVR_TUN_F_USO4 0x20
+#define SVR_TUN_F_USO6 0x40
+
 #define CHECK(call)                                                   \
   do {                                                                \
     if ((call) != napi_ok) {                                          \
@@ -77,6 +81,8 @@ static napi_value tun_open(napi_env env, napi_callback_info info) {
   if (vnet && offload) {
     /* Checksum and TCP segmentation offload: the kernel hands us (and takes) 64 KB TCP super-packets. */
     unsigned int flags = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6;
+    /* UDP segmentation offload (Linux 6.2): UDP super-packets too; older kernels refuse it. */
+    if (ioctl(fd, TUNSETOFFLOAD, flags | SVR_TUN_F_USO4 | SVR_TUN_F_USO6) == 0) return int_value(env, fd);
     if (ioctl(fd, TUNSETOFFLOAD, flags) < 0) {
       int e = errno;
       close(fd);

@@ -4,7 +4,7 @@ import { hmacWindow, WindowTracker } from '../crypto/hmac.js';
 import { checkPacketSignature, signPacket } from '../crypto/packet-signature.js';
 import type { RxBatch } from '../drivers/driver.js';
 import { SessionTable } from '../session/session-table.js';
-import { segmentTcp } from '../wire/gso.js';
+import { segmentTcp, segmentUdp } from '../wire/gso.js';
 import { icmpToUdp, udpToIcmp } from '../wire/icmp-udp.js';
 import { type DecodedMetadata, decodeMetadata, findTlv, peekSecurityId } from '../wire/metadata/block.js';
 import {
@@ -98,7 +98,8 @@ export class DataPlane {
   private segment(pb: PacketBuffer, pkt: IpPacket, iface: number): void {
     const ctx = this.ctx;
     const pieces: PacketBuffer[] = [];
-    const r = segmentTcp(pkt, pb.gsoSize, () => ctx.driver.allocate(), pieces);
+    const split = pkt.isUdp ? segmentUdp : segmentTcp;
+    const r = split(pkt, pb.gsoSize, () => ctx.driver.allocate(), pieces);
     if (r) {
       for (const p of pieces) ctx.driver.release(p);
       ctx.drop(pb, r);

@@ -2,7 +2,7 @@ import { DropReason } from '../base/drop-reason.js';
 import type { PacketBuffer } from '../base/packet-buffer.js';
 import { checksum, finish, onesSum, pseudoSumV4, pseudoSumV6 } from './checksum.js';
 import type { IpPacket } from './packet.js';
-import { IPPROTO_TCP } from './protocol.js';
+import { IPPROTO_TCP, IPPROTO_UDP } from './protocol.js';
 import { TCP_CWR, TCP_FIN, TCP_PSH } from './tcp.js';
 
 /**
@@ -56,17 +56,7 @@ export function segmentTcp(
     const l4Len = tcpHdr + n;
     let sum: number;
     if (pkt.version === 4) {
-      const total = hdrLen + n;
-      d[s + 2] = total >>> 8;
-      d[s + 3] = total;
-      const id = (id0 + i) & 0xffff;
-      d[s + 4] = id >>> 8;
-      d[s + 5] = id;
-      d[s + 10] = 0;
-      d[s + 11] = 0;
-      const ipSum = checksum(d, s, l4);
-      d[s + 10] = ipSum >>> 8;
-      d[s + 11] = ipSum;
+      setIpv4Length(d, s, l4, hdrLen + n, (id0 + i) & 0xffff);
       sum = pseudoSumV4(pkt.ip4.src, pkt.ip4.dst, IPPROTO_TCP, l4Len);
     } else {
       const pl = hdrLen - 40 + n;
@@ -81,4 +71,78 @@ export function segmentTcp(
     if (payload === 0) break;
   }
   return DropReason.None;
+}
+
+/**
+ * Software segmentation of a UDP super-packet (USO): one datagram per `size` bytes of payload,
+ * each with the headers copied, its own UDP length, IPv4 identifications counting up, and
+ * complete checksums. Appends the datagrams to `out`.
+ */
+export function segmentUdp(
+  pkt: IpPacket,
+  size: number,
+  take: () => PacketBuffer,
+  out: PacketBuffer[],
+): DropReason {
+  if (pkt.protocol !== IPPROTO_UDP || pkt.l4HeaderLength !== 8 || pkt.isFragment || size <= 0)
+    return DropReason.GsoSegmentFailed;
+  const b = pkt.b;
+  const start = pkt.start;
+  const hdrLen = pkt.payloadOffset - start;
+  const l4 = pkt.l4Offset - start;
+  const payload = pkt.end - pkt.payloadOffset;
+  const id0 = pkt.version === 4 ? pkt.ip4.identification : 0;
+  for (let off = 0, i = 0; off < payload; off += size, i++) {
+    const n = Math.min(size, payload - off);
+    const seg = take();
+    if (seg.data.length - seg.start < hdrLen + n) return DropReason.GsoSegmentFailed;
+    const d = seg.data;
+    const s = seg.start;
+    d.set(b.subarray(start, pkt.payloadOffset), s);
+    d.set(b.subarray(pkt.payloadOffset + off, pkt.payloadOffset + off + n), s + hdrLen);
+    seg.end = s + hdrLen + n;
+    const u = s + l4;
+    const udpLen = 8 + n;
+    d[u + 4] = udpLen >>> 8;
+    d[u + 5] = udpLen;
+    d[u + 6] = 0;
+    d[u + 7] = 0;
+    let sum: number;
+    if (pkt.version === 4) {
+      setIpv4Length(d, s, l4, hdrLen + n, (id0 + i) & 0xffff);
+      sum = pseudoSumV4(pkt.ip4.src, pkt.ip4.dst, IPPROTO_UDP, udpLen);
+    } else {
+      const pl = hdrLen - 40 + n;
+      d[s + 4] = pl >>> 8;
+      d[s + 5] = pl;
+      sum = pseudoSumV6(d, s + 8, s + 24, IPPROTO_UDP, udpLen);
+    }
+    // RFC 768: a computed zero is sent as all ones.
+    const c = finish(onesSum(d, u, udpLen, sum)) || 0xffff;
+    d[u + 6] = c >>> 8;
+    d[u + 7] = c;
+    out.push(seg);
+  }
+  return DropReason.None;
+}
+
+/** An IPv4 header's total length (and identification), with its checksum computed again. */
+export function setIpv4Length(
+  d: Uint8Array,
+  s: number,
+  headerLength: number,
+  total: number,
+  id?: number,
+): void {
+  d[s + 2] = total >>> 8;
+  d[s + 3] = total;
+  if (id !== undefined) {
+    d[s + 4] = id >>> 8;
+    d[s + 5] = id;
+  }
+  d[s + 10] = 0;
+  d[s + 11] = 0;
+  const c = checksum(d, s, headerLength);
+  d[s + 10] = c >>> 8;
+  d[s + 11] = c;
 }

@@ -21,7 +21,7 @@ import {
   pseudoSumV4,
   pseudoSumV6,
 } from '../../src/wire/checksum.js';
-import { segmentTcp } from '../../src/wire/gso.js';
+import { segmentTcp, segmentUdp } from '../../src/wire/gso.js';
 import { IpPacket } from '../../src/wire/packet.js';
 import { TCP_ACK, TCP_CWR, TCP_FIN, TCP_PSH } from '../../src/wire/tcp.js';
 
@@ -145,9 +145,9 @@ test('virtio: a small packet whose checksum the kernel left to us gets it comple
   assert.ok(l4Valid(pkt));
 });
 
-test('virtio: UDP super-packets are refused, not mangled', () => {
+test('virtio: a super-packet whose type and checksum offset disagree is refused, not mangled', () => {
   const pb = superPacket(3000);
-  pb.data[pb.start - VNET_HDR_LEN + 1] = 5; // VIRTIO_NET_HDR_GSO_UDP_L4
+  pb.data[pb.start - VNET_HDR_LEN + 1] = 5; // UDP_L4 on a TCP packet (checksum at 16, not 6)
   assert.equal(rxFixup(pb), Rx.Unsupported);
 });
 
@@ -244,4 +244,52 @@ test('Coalescer: datagrams of one UDP flow become one USO super-packet; a shorte
     g.data.subarray(g.start + 28 + 64, g.start + 28 + 128),
     payloadOf(64).map((b) => b ^ 2),
   );
+});
+
+test('segmentUdp and virtio: a UDP super-packet splits into datagrams of gso_size with valid checksums', () => {
+  const pb = buildPacketBuffer({
+    src: '10.0.0.10',
+    dst: '172.15.11.80',
+    l4: { protocol: 'udp', srcPort: 5000, dstPort: 5201 },
+    payload: payloadOf(64 * 5 + 10),
+  });
+  const pkt = new IpPacket();
+  assert.equal(pkt.parse(pb.data, pb.start, pb.length), 0);
+  const out: PacketBuffer[] = [];
+  assert.equal(
+    segmentUdp(pkt, 64, () => new BufferPool().take(), out),
+    0,
+  );
+  assert.deepEqual(
+    out.map((p) => p.length),
+    [92, 92, 92, 92, 92, 38],
+  );
+  const joined: number[] = [];
+  for (const p of out) {
+    const q = new IpPacket();
+    assert.equal(q.parse(p.data, p.start, p.length), 0);
+    assert.equal(q.udp.length, p.length - 20);
+    const ps = pseudoSumV4(q.ip4.src, q.ip4.dst, 17, q.udp.length);
+    assert.equal(fold(onesSum(p.data, q.l4Offset, q.udp.length, ps)), 0xffff, 'UDP checksum');
+    assert.equal(checksum(p.data, p.start, 20), 0, 'IPv4 checksum');
+    joined.push(...p.data.subarray(q.payloadOffset, q.end));
+  }
+  assert.deepEqual(Uint8Array.from(joined), payloadOf(64 * 5 + 10));
+  // A USO super-packet from the kernel is taken (partial checksum folded), and given back.
+  const h = pb.start - VNET_HDR_LEN;
+  pb.data.fill(0, h, pb.start);
+  pb.data[h] = 1;
+  pb.data[h + 1] = 5;
+  pb.data[h + 4] = 64;
+  pb.data[h + 6] = 20;
+  pb.data[h + 8] = 6;
+  const p0 = fold(pseudoSumV4(0x0a00000a, 0xac0f0b50, 17, pb.length - 20));
+  pb.data[pb.start + 26] = p0 >>> 8;
+  pb.data[pb.start + 27] = p0;
+  assert.equal(rxFixup(pb), Rx.Ok);
+  assert.equal(pb.gsoSize, 64);
+  const hdr = new Uint8Array(VNET_HDR_LEN);
+  assert.equal(txHeader(pb, hdr), true);
+  assert.equal((pb.data[pb.start + 26] << 8) | pb.data[pb.start + 27], p0);
+  assert.deepEqual([...hdr], [1, 5, 28, 0, 64, 0, 20, 0, 6, 0]);
 });

@@ -1,5 +1,6 @@
 import type { PacketBuffer } from '../../base/packet-buffer.js';
-import { checksum, fold, pseudoSumV4 } from '../../wire/checksum.js';
+import { fold, pseudoSumV4 } from '../../wire/checksum.js';
+import { setIpv4Length } from '../../wire/gso.js';
 import { GSO_TCPV4, GSO_UDP_L4, VNET_HDR_LEN } from './virtio.js';
 
 const NEEDS_CSUM = 1;
@@ -161,13 +162,7 @@ export class Coalescer {
     const s = g.start;
     const total = g.end - s;
     const ihl = (d[s] & 0x0f) * 4;
-    d[s + 2] = total >>> 8;
-    d[s + 3] = total;
-    d[s + 10] = 0;
-    d[s + 11] = 0;
-    const c = checksum(d, s, ihl);
-    d[s + 10] = c >>> 8;
-    d[s + 11] = c;
+    setIpv4Length(d, s, ihl, total);
     const l4 = s + ihl;
     if (this.udp) {
       d[l4 + 4] = (total - ihl) >>> 8;

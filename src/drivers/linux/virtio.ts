@@ -28,7 +28,7 @@ export enum Rx {
  * data[start - 10, start):
  * - a packet whose checksum the kernel left to us (NEEDS_CSUM) gets it completed: the field
  *   holds the pseudo-header sum, the rest is summed from csum_start (virtio 1.1, 5.1.6.2);
- * - a TCP super-packet keeps its partial checksum, but in a form the data plane's RFC 1624
+ * - a TCP or UDP super-packet keeps its partial checksum, but in a form the data plane's RFC 1624
  *   updates keep right: F = ~(P + ports), where P is the kernel's pseudo-header sum. Address
  *   changes then update P as they should, port changes cancel out, and txFixup recovers the P
  *   that matches the packet's new addresses (P' = ~F' + ~ports').
@@ -53,10 +53,12 @@ export function rxFixup(pb: PacketBuffer): Rx {
     }
     return Rx.Ok;
   }
-  if ((gsoType !== GSO_TCPV4 && gsoType !== GSO_TCPV6) || (flags & NEEDS_CSUM) === 0) return Rx.Unsupported;
+  const udp = gsoType === GSO_UDP_L4;
+  if ((gsoType !== GSO_TCPV4 && gsoType !== GSO_TCPV6 && !udp) || (flags & NEEDS_CSUM) === 0)
+    return Rx.Unsupported;
   const l4 = pb.start + csumStart;
   const field = l4 + csumOffset;
-  if (csumOffset !== 16 || field + 2 > pb.end) return Rx.Unsupported;
+  if (csumOffset !== (udp ? 6 : 16) || field + 2 > pb.end) return Rx.Unsupported;
   const p = (d[field] << 8) | d[field + 1];
   const ports = ((d[l4] << 8) | d[l4 + 1]) + ((d[l4 + 2] << 8) | d[l4 + 3]);
   const f = ~fold(p + ports) & 0xffff;
@@ -81,28 +83,31 @@ export function txHeader(pb: PacketBuffer, hdr: Uint8Array): boolean {
   const d = pb.data;
   const s = pb.start;
   const v = d[s] >> 4;
+  const udp = (pb.gsoType & ~GSO_ECN) === GSO_UDP_L4;
+  const proto = udp ? 17 : 6;
   let l4: number;
-  if (v === 4 && d[s + 9] === 6) l4 = (d[s] & 0x0f) * 4;
-  else if (v === 6 && d[s + 6] === 6) l4 = 40;
+  if (v === 4 && d[s + 9] === proto) l4 = (d[s] & 0x0f) * 4;
+  else if (v === 6 && d[s + 6] === proto) l4 = 40;
   else return false;
   const t = s + l4;
-  const tcpLen = (d[t + 12] >> 4) * 4;
-  if (t + tcpLen > pb.end) return false;
-  const f = (d[t + 16] << 8) | d[t + 17];
+  const l4Len = udp ? 8 : (d[t + 12] >> 4) * 4;
+  if (t + l4Len > pb.end) return false;
+  const at = t + (udp ? 6 : 16);
+  const f = (d[at] << 8) | d[at + 1];
   const ports = ((~((d[t] << 8) | d[t + 1]) & 0xffff) + (~((d[t + 2] << 8) | d[t + 3]) & 0xffff)) | 0;
   const p = fold((~f & 0xffff) + ports);
-  d[t + 16] = p >>> 8;
-  d[t + 17] = p;
+  d[at] = p >>> 8;
+  d[at + 1] = p;
   hdr[0] = NEEDS_CSUM;
   hdr[1] = pb.gsoType;
-  const hdrLen = l4 + tcpLen;
+  const hdrLen = l4 + l4Len;
   hdr[2] = hdrLen;
   hdr[3] = hdrLen >>> 8;
   hdr[4] = pb.gsoSize;
   hdr[5] = pb.gsoSize >>> 8;
   hdr[6] = l4;
   hdr[7] = l4 >>> 8;
-  hdr[8] = 16;
+  hdr[8] = udp ? 6 : 16;
   hdr[9] = 0;
   return true;
 }
