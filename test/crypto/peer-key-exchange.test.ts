@@ -143,7 +143,8 @@ test('D-8: anything but exactly the two blocks in order is malformed', () => {
     signed.replace('-----END PUBLIC KEY-----', ''),
     ' '.repeat(5000) + signed, // longer than any signed key
   ])
-    assert.equal(outcome(text), 'malformed', JSON.stringify(text.slice(0, 80)));
+    // (A signature whose base64 needs no padding leaves "padding removed" unchanged: skip it.)
+    if (text !== signed) assert.equal(outcome(text), 'malformed', JSON.stringify(text.slice(0, 80)));
 });
 
 test('D-8: 2 000 random and mutated signed keys never throw and never verify', () => {
