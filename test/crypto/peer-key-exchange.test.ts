@@ -127,6 +127,7 @@ function generateP384Spki(): Buffer {
 
 test('D-8: anything but exactly the two blocks in order is malformed', () => {
   const [first, second] = signed.split(/(?<=-----END PUBLIC KEY-----\n)/);
+  // (A signature whose base64 needs no padding leaves "padding removed" unchanged: skip it.)
   for (const text of [
     '',
     'x',
@@ -143,7 +144,6 @@ test('D-8: anything but exactly the two blocks in order is malformed', () => {
     signed.replace('-----END PUBLIC KEY-----', ''),
     ' '.repeat(5000) + signed, // longer than any signed key
   ])
-    // (A signature whose base64 needs no padding leaves "padding removed" unchanged: skip it.)
     if (text !== signed) assert.equal(outcome(text), 'malformed', JSON.stringify(text.slice(0, 80)));
 });
 
