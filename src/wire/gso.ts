@@ -22,10 +22,7 @@ export function segmentTcp(
 ): DropReason {
   if (pkt.protocol !== IPPROTO_TCP || pkt.l4HeaderLength < 20 || pkt.isFragment || mss <= 0)
     return DropReason.GsoSegmentFailed;
-  const b = pkt.b;
-  const start = pkt.start;
-  const hdrLen = pkt.payloadOffset - start;
-  const l4 = pkt.l4Offset - start;
+  const l4 = pkt.l4Offset - pkt.start;
   const tcpHdr = pkt.l4HeaderLength;
   const payload = pkt.end - pkt.payloadOffset;
   const seq0 = pkt.tcp.seq;
@@ -33,13 +30,10 @@ export function segmentTcp(
   const id0 = pkt.version === 4 ? pkt.ip4.identification : 0;
   for (let off = 0, i = 0; off < payload || (off === 0 && payload === 0); off += mss, i++) {
     const n = Math.min(mss, payload - off);
-    const seg = take();
-    if (seg.data.length - seg.start < hdrLen + n) return DropReason.GsoSegmentFailed;
+    const seg = piece(pkt, take, off, n);
+    if (!seg) return DropReason.GsoSegmentFailed;
     const d = seg.data;
     const s = seg.start;
-    d.set(b.subarray(start, pkt.payloadOffset), s);
-    d.set(b.subarray(pkt.payloadOffset + off, pkt.payloadOffset + off + n), s + hdrLen);
-    seg.end = s + hdrLen + n;
     const last = off + n >= payload;
     let flags = flags0;
     if (!last) flags &= ~(TCP_FIN | TCP_PSH);
@@ -54,16 +48,7 @@ export function segmentTcp(
     d[t + 16] = 0;
     d[t + 17] = 0;
     const l4Len = tcpHdr + n;
-    let sum: number;
-    if (pkt.version === 4) {
-      setIpv4Length(d, s, l4, hdrLen + n, (id0 + i) & 0xffff);
-      sum = pseudoSumV4(pkt.ip4.src, pkt.ip4.dst, IPPROTO_TCP, l4Len);
-    } else {
-      const pl = hdrLen - 40 + n;
-      d[s + 4] = pl >>> 8;
-      d[s + 5] = pl;
-      sum = pseudoSumV6(d, s + 8, s + 24, IPPROTO_TCP, l4Len);
-    }
+    const sum = pieceLengths(pkt, seg, (id0 + i) & 0xffff, l4Len);
     const c = finish(onesSum(d, t, l4Len, sum));
     d[t + 16] = c >>> 8;
     d[t + 17] = c;
@@ -86,37 +71,21 @@ export function segmentUdp(
 ): DropReason {
   if (pkt.protocol !== IPPROTO_UDP || pkt.l4HeaderLength !== 8 || pkt.isFragment || size <= 0)
     return DropReason.GsoSegmentFailed;
-  const b = pkt.b;
-  const start = pkt.start;
-  const hdrLen = pkt.payloadOffset - start;
-  const l4 = pkt.l4Offset - start;
+  const l4 = pkt.l4Offset - pkt.start;
   const payload = pkt.end - pkt.payloadOffset;
   const id0 = pkt.version === 4 ? pkt.ip4.identification : 0;
   for (let off = 0, i = 0; off < payload; off += size, i++) {
     const n = Math.min(size, payload - off);
-    const seg = take();
-    if (seg.data.length - seg.start < hdrLen + n) return DropReason.GsoSegmentFailed;
+    const seg = piece(pkt, take, off, n);
+    if (!seg) return DropReason.GsoSegmentFailed;
     const d = seg.data;
-    const s = seg.start;
-    d.set(b.subarray(start, pkt.payloadOffset), s);
-    d.set(b.subarray(pkt.payloadOffset + off, pkt.payloadOffset + off + n), s + hdrLen);
-    seg.end = s + hdrLen + n;
-    const u = s + l4;
+    const u = seg.start + l4;
     const udpLen = 8 + n;
     d[u + 4] = udpLen >>> 8;
     d[u + 5] = udpLen;
     d[u + 6] = 0;
     d[u + 7] = 0;
-    let sum: number;
-    if (pkt.version === 4) {
-      setIpv4Length(d, s, l4, hdrLen + n, (id0 + i) & 0xffff);
-      sum = pseudoSumV4(pkt.ip4.src, pkt.ip4.dst, IPPROTO_UDP, udpLen);
-    } else {
-      const pl = hdrLen - 40 + n;
-      d[s + 4] = pl >>> 8;
-      d[s + 5] = pl;
-      sum = pseudoSumV6(d, s + 8, s + 24, IPPROTO_UDP, udpLen);
-    }
+    const sum = pieceLengths(pkt, seg, (id0 + i) & 0xffff, udpLen);
     // RFC 768: a computed zero is sent as all ones.
     const c = finish(onesSum(d, u, udpLen, sum)) || 0xffff;
     d[u + 6] = c >>> 8;
@@ -124,6 +93,32 @@ export function segmentUdp(
     out.push(seg);
   }
   return DropReason.None;
+}
+
+/** pkt's headers and payload[off, off+n) in a fresh buffer, or undefined when it cannot hold them. */
+function piece(pkt: IpPacket, take: () => PacketBuffer, off: number, n: number): PacketBuffer | undefined {
+  const hdrLen = pkt.payloadOffset - pkt.start;
+  const seg = take();
+  if (seg.data.length - seg.start < hdrLen + n) return undefined;
+  seg.data.set(pkt.b.subarray(pkt.start, pkt.payloadOffset), seg.start);
+  seg.data.set(pkt.b.subarray(pkt.payloadOffset + off, pkt.payloadOffset + off + n), seg.start + hdrLen);
+  seg.end = seg.start + hdrLen + n;
+  return seg;
+}
+
+/** A piece's IP length fields (IPv4: identification and checksum too); its pseudo-header sum. */
+function pieceLengths(pkt: IpPacket, seg: PacketBuffer, id: number, l4Len: number): number {
+  const d = seg.data;
+  const s = seg.start;
+  const l4 = pkt.l4Offset - pkt.start;
+  if (pkt.version === 4) {
+    setIpv4Length(d, s, l4, l4 + l4Len, id);
+    return pseudoSumV4(pkt.ip4.src, pkt.ip4.dst, pkt.protocol, l4Len);
+  }
+  const pl = l4 - 40 + l4Len;
+  d[s + 4] = pl >>> 8;
+  d[s + 5] = pl;
+  return pseudoSumV6(d, s + 8, s + 24, pkt.protocol, l4Len);
 }
 
 /** An IPv4 header's total length (and identification), with its checksum computed again. */
