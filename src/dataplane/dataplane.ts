@@ -13,7 +13,7 @@ import {
   protectFalsePositive,
   removeMetadata,
 } from '../wire/metadata/insert.js';
-import { TlvType } from '../wire/metadata/tlv.js';
+import { ControlReason, TlvType } from '../wire/metadata/tlv.js';
 import type { IpPacket } from '../wire/packet.js';
 import { IPPROTO_TCP } from '../wire/protocol.js';
 import { shrinkTail } from '../wire/resize.js';
@@ -194,8 +194,12 @@ export class DataPlane {
         if (t && rc) t.reverseContext = rc;
       }
       if (findTlv(md, TlvType.DisableForwardMetadata)) flags &= ~Flag.ForwardMetadata; // 3.7.7
-      if (findTlv(md, TlvType.ControlMessage)) {
+      const control = findTlv(md, TlvType.ControlMessage);
+      if (control) {
         // 4.2.4: a packet the adjacent peer made for us: interpreted here, never forwarded.
+        // 2.10: the peer lost this session's state and asks for first-packet metadata again.
+        if (control.reason === ControlReason.EnableMetadata)
+          flags |= (wing & 1) === 1 ? Flag.ForwardMetadata : Flag.ReverseMetadata;
         s.setFlags(id, flags);
         ctx.stats.controlReceived++;
         ctx.driver.release(pb);

@@ -18,7 +18,7 @@ import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../wire/tcp.js';
 import { Translation } from '../wire/translation.js';
 import { type DataPlaneContext, Flag, type TransitInfo } from './context.js';
 import type { DataPlane } from './dataplane.js';
-import { answerEcho, sendIcmpError, sendMoveControl } from './generated.js';
+import { answerEcho, requestMetadata, sendIcmpError, sendMoveControl } from './generated.js';
 import { contextOfMetadata } from './metadata-build.js';
 import type { PathState } from './paths.js';
 import { nextHopToward, pathNextHop, routeHop } from './routing.js';
@@ -326,7 +326,15 @@ export function toRouter(dp: DataPlane, pb: PacketBuffer, pkt: IpPacket, iface: 
     return;
   }
   if (!payloadHasCookie(pkt)) {
-    // R-4.6.1-e, R-4.6.4-b: no metadata and no session; recovery comes with issue 7 (2.10).
+    // R-4.6.1-e, R-4.6.4-b: no metadata and no session. 2.10: if the packet is the peer's (its
+    // signature holds), this router lost the session's state: ask for the metadata again.
+    const sid = ctx.keys.current(ctx.paths.get(path)?.model.peer ?? '')?.securityId ?? 0;
+    const signedAll = ctx.authority.security.hmac.scope === 'all';
+    const genuine = signedAll && sid !== 0 && dp.verify(pb, pkt, path, sid, false) === DropReason.None;
+    if (genuine && requestMetadata(dp, pkt, path, sid)) {
+      ctx.drop(pb, DropReason.NoSessionOnWaypoint);
+      return;
+    }
     ctx.drop(pb, DropReason.NoSessionOnWaypoint, true, { path, source: ipToString(packetSource(pkt)) });
     return;
   }
@@ -375,10 +383,15 @@ function peerFirstPacket(
       sendMoveControl(dp, existing * 2 + 1);
       return;
     }
-    // A control message for a session we do not have: nothing to act on (4.2.4).
-    ctx.stats.controlReceived++;
-    ctx.drop(pb, DropReason.NoSessionOnWaypoint, true, detail);
-    return;
+    // 2.10: a TCP session whose metadata went ahead of a full segment, to a router that lost
+    // its state: the control packet creates the session (and goes on as an empty ACK).
+    const recreate = control.reason === ControlReason.FlowMoved && existing < 0 && pkt.isTcp;
+    if (!recreate) {
+      // A control message for a session we do not have: nothing to act on (4.2.4).
+      ctx.stats.controlReceived++;
+      ctx.drop(pb, DropReason.NoSessionOnWaypoint, true, detail);
+      return;
+    }
   }
   const req = checkRequiredTlvs(md, 'forward');
   if (req) {

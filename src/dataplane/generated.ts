@@ -18,7 +18,7 @@ import { rewriteFull } from '../wire/translation.js';
 import type { DataPlaneContext } from './context.js';
 import type { DataPlane } from './dataplane.js';
 import { disableForwardMetadata, forwardMetadata, reverseMetadata } from './metadata-build.js';
-import { nextHopToward } from './routing.js';
+import { nextHopToward, pathNextHop } from './routing.js';
 
 /**
  * Packets a router makes itself: answers to pings of its own addresses, ICMP errors for what it
@@ -234,4 +234,54 @@ function moveTlvs(ctx: DataPlaneContext, wing: number): Tlv[] {
   if ((wing & 1) === 0)
     tlvs.push({ type: TlvType.RemainingSessionTime, seconds: Math.round(s.remainingMs(id) / 1000) });
   return tlvs;
+}
+
+/** When each reversed five-tuple last asked for metadata (2.10): at most one request per second. */
+const metadataRequests = new WeakMap<DataPlaneContext, Map<string, number>>();
+
+/**
+ * 2.10 "SVR Peer Loses State": a signed packet of the peer on a waypoint with no session here is
+ * answered by TLV 24 "enable metadata" in a packet with the received packet's addresses and ports
+ * reversed, on the path it came from; the upstream router sends first-packet metadata with the
+ * session's next packet. Returns false when a request for this tuple went out under a second ago.
+ */
+export function requestMetadata(dp: DataPlane, pkt: IpPacket, path: number, keyId: number): boolean {
+  const ctx = dp.ctx;
+  const ps = ctx.paths.get(path);
+  if (!ps || pkt.version !== 4 || (!pkt.isTcp && !pkt.isUdp)) return false;
+  let seen = metadataRequests.get(ctx);
+  if (!seen) {
+    seen = new Map();
+    metadataRequests.set(ctx, seen);
+  }
+  const tuple = `${pkt.ip4.src}:${pkt.srcPort}>${pkt.ip4.dst}:${pkt.dstPort}/${pkt.protocol}`;
+  const now = ctx.now();
+  if (now - (seen.get(tuple) ?? -Infinity) < 1000) return false;
+  if (seen.size > 4096) seen.clear();
+  seen.set(tuple, now);
+  const l4: PacketSpec['l4'] = pkt.isTcp
+    ? { protocol: 'tcp', srcPort: pkt.dstPort, dstPort: pkt.srcPort, flags: TCP_ACK }
+    : { protocol: 'udp', srcPort: pkt.dstPort, dstPort: pkt.srcPort };
+  const pb = buildPacketBuffer({
+    src: { version: 4, v4: pkt.ip4.dst },
+    dst: { version: 4, v4: pkt.ip4.src },
+    l4,
+  });
+  const q = new IpPacket();
+  if (q.parse(pb.data, pb.start, pb.end - pb.start)) return false;
+  const tlvs: Tlv[] = [
+    { type: TlvType.SecurityIdentifier, securityId: keyId },
+    { type: TlvType.ControlMessage, reason: ControlReason.EnableMetadata },
+  ];
+  if (insertMetadata(pb, q, { tlvs })) return false;
+  if (dp.sign(pb, q, path, keyId, true)) return false;
+  ctx.stats.controlSent++;
+  ctx.events.emit(
+    now,
+    'session',
+    'metadata-requested',
+    `no state for ${tuple}: asked ${ps.model.peer} for metadata (2.10)`,
+  );
+  ctx.sendVia(pathNextHop(ctx, ps), pb);
+  return true;
 }

@@ -192,12 +192,17 @@ test('[R-2.5-b] 6.2 "Quiescent Moved Session": an idle session moves by control 
 
 test('6.2: a move that no reverse metadata confirms within 5 s ends the session', () => {
   const f = figure2({ seed: 25 });
-  idleSession(f);
+  // An idle UDP session (syslog) on MPLS.
+  f.logsvc.udpBind(514);
+  f.client.udpBind(40700).sendTo('172.15.11.20', 514, new Uint8Array(40));
+  f.net.run(1000);
   const east = f.east.dataPlane.ctx;
   const [id] = east.sessions.ids();
-  // West lost the session (a restart): nobody will confirm the move.
+  assert.equal(forwardPath(f.east), 'mpls');
+  // West lost the session (a restart): a UDP session's move finds nothing to confirm it.
   const w = f.west.dataPlane.ctx.sessions;
-  w.remove(w.ids()[0]);
+  for (const x of w.ids()) w.remove(x);
+  const sentBefore = east.stats.controlSent;
   f.segments.mpls.set({ up: false });
   assert.ok(f.net.runUntil(() => east.stats.sessionsMoved === 1, 10_000));
   const movedAt = f.net.sim.now();
@@ -207,6 +212,9 @@ test('6.2: a move that no reverse metadata confirms within 5 s ends the session'
   );
   const after = f.net.sim.now() - movedAt;
   assert.ok(after >= 4000 && after <= 6100, `ended ${after} ms after the move`);
-  assert.ok(east.stats.controlSent >= 5, `${east.stats.controlSent} flow-moved messages`);
+  assert.ok(
+    east.stats.controlSent - sentBefore >= 5,
+    `${east.stats.controlSent - sentBefore} flow-moved messages`,
+  );
   assert.ok(f.east.events.recent('session').some((e) => e.code === 'move-unconfirmed'));
 });

@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { echoServer, sinkServer } from '../../src/emu/servers.js';
+import { figure2 } from '../../src/emu/topologies.js';
+
+/** 2.10 "SVR Peer Loses State" on the emulated Figure 2. */
+const forget = (r: ReturnType<typeof figure2>['west']) => {
+  const s = r.dataPlane.ctx.sessions;
+  for (const id of s.ids()) s.remove(id);
+};
+
+test('[R-2.10-a] 2.10 the peer loses state mid-upload: it asks for metadata (TLV 24 enable metadata), East sends it again, every byte arrives, no reset', () => {
+  const f = figure2({ seed: 51 });
+  const sink = sinkServer(f.github, 22);
+  const c = f.client.tcpConnect('172.15.11.23', 22);
+  let error: string | undefined = 'open';
+  c.onClose = (e) => {
+    error = e;
+  };
+  const total = 300;
+  const chunk = new Uint8Array(1000);
+  let sent = 0;
+  c.onConnect = () => {
+    error = undefined;
+    const tick = () => {
+      if (sent >= total) return;
+      for (let i = 0; i < chunk.length; i++) chunk[i] = (sent * 3 + i) & 0xff;
+      c.send(chunk);
+      sent++;
+      f.net.sim.at(f.net.sim.now() + 20, tick);
+    };
+    tick();
+  };
+  assert.ok(f.net.runUntil(() => sink.totalBytes() > 50_000, 20_000));
+  forget(f.west);
+  assert.equal(f.west.dataPlane.ctx.sessions.size, 0);
+  assert.ok(
+    f.net.runUntil(() => sink.totalBytes() === total * 1000, 60_000),
+    `${sink.totalBytes()} bytes; west ${JSON.stringify(f.west.dataPlane.ctx.drops.snapshot())}`,
+  );
+  assert.equal(error, undefined);
+  const got = sink.connections[0].conn.received();
+  for (let k = 0; k < total; k++)
+    for (let i = 0; i < 1000; i += 101) assert.equal(got[k * 1000 + i], (k * 3 + i) & 0xff);
+  assert.ok(f.west.events.recent('session').some((e) => e.code === 'metadata-requested'));
+  assert.equal(f.west.dataPlane.ctx.sessions.size, 1, 'West carries the session again');
+});
+
+test('2.10 the peer loses state while it sends: the reply direction recovers too (echo both ways)', () => {
+  const f = figure2({ seed: 52 });
+  echoServer(f.github, 22);
+  const c = f.client.tcpConnect('172.15.11.23', 22);
+  let back = 0;
+  let error: string | undefined = 'open';
+  c.onClose = (e) => {
+    error = e;
+  };
+  c.onData = (d) => {
+    back += d.length;
+  };
+  const chunk = new Uint8Array(800);
+  let sent = 0;
+  c.onConnect = () => {
+    error = undefined;
+    const tick = () => {
+      if (sent >= 200) return;
+      c.send(chunk);
+      sent++;
+      f.net.sim.at(f.net.sim.now() + 25, tick);
+    };
+    tick();
+  };
+  assert.ok(f.net.runUntil(() => back > 30_000, 20_000));
+  forget(f.west);
+  assert.ok(
+    f.net.runUntil(() => back === 200 * 800, 60_000),
+    `${back} bytes echoed`,
+  );
+  assert.equal(error, undefined);
+});
