@@ -121,6 +121,13 @@ export class DataPlaneContext {
   readonly selection = new Map<number, SelectionState>();
   readonly natRoundRobin = new Map<number, number>();
   readonly transit = new Map<number, TransitInfo>();
+  /**
+   * 2.10: sessions this router carries for a peer, by their forward context (original five-tuple
+   * and tenant), so that an ingress that lost its state and starts the session again is merged
+   * into it rather than given a second one.
+   */
+  readonly byContext = new Map<string, number>();
+  private readonly contextOf = new Map<number, string>();
   readonly drops = new DropCounters();
   readonly stats: DataPlaneStats = {
     rx: 0,
@@ -252,6 +259,12 @@ export class DataPlaneContext {
     this.send(h.iface, pb, h.address);
   }
 
+  /** Remember the forward context of a session from a peer (2.10). */
+  rememberContext(id: number, key: string): void {
+    this.byContext.set(key, id);
+    this.contextOf.set(id, key);
+  }
+
   private sessionEnded(id: number, _reason: EndReason): void {
     const s = this.sessions;
     // Paths keep a count of their sessions for least-busy balancing.
@@ -267,6 +280,11 @@ export class DataPlaneContext {
       this.natPorts.release(k[1], k[2] & 0xffff);
     }
     this.transit.delete(id);
+    const k = this.contextOf.get(id);
+    if (k !== undefined) {
+      this.contextOf.delete(id);
+      if (this.byContext.get(k) === id) this.byContext.delete(k);
+    }
   }
 
   /** A copy of a packet in a fresh buffer with headroom (for generated packets). */

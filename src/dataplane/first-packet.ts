@@ -19,7 +19,7 @@ import { Translation } from '../wire/translation.js';
 import { type DataPlaneContext, Flag, type TransitInfo } from './context.js';
 import type { DataPlane } from './dataplane.js';
 import { answerEcho, requestMetadata, sendIcmpError, sendMoveControl } from './generated.js';
-import { contextOfMetadata } from './metadata-build.js';
+import { contextKey, contextOfMetadata } from './metadata-build.js';
 import type { PathState } from './paths.js';
 import { nextHopToward, pathNextHop, routeHop } from './routing.js';
 import { acceptMove } from './session-move.js';
@@ -99,6 +99,11 @@ export function pathKey(
     SessionTable.keyV6(ctx.key, REV, remote.v6, 0, local.v6, 0, srcPort, dstPort, protocol, vlan, iface);
 }
 
+/** A segment of an established connection (ACK, no SYN or RST): what 2.10's ingress picks up. */
+function isMidStream(pkt: IpPacket): boolean {
+  return pkt.isTcp && (pkt.tcp.flags & (TCP_SYN | TCP_ACK | TCP_RST)) === TCP_ACK;
+}
+
 function isTcpSyn(pkt: IpPacket): boolean {
   return pkt.isTcp && (pkt.tcp.flags & (TCP_SYN | TCP_ACK | TCP_RST | TCP_FIN)) === TCP_SYN;
 }
@@ -145,7 +150,8 @@ export function newSession(dp: DataPlane, pb: PacketBuffer, pkt: IpPacket, iface
     return;
   }
   // A service session starts with a SYN for TCP; any first packet for UDP; an echo request for ICMP.
-  if (pkt.isTcp && !isTcpSyn(pkt)) {
+  // 2.10: an ingress that lost its state picks a session up again from a mid-stream segment.
+  if (pkt.isTcp && !isTcpSyn(pkt) && !isMidStream(pkt)) {
     ctx.drop(pb, DropReason.TcpNotSyn);
     return;
   }
@@ -410,6 +416,22 @@ function peerFirstPacket(
   ctx.stats.metadataReceived++;
   const context = contextOfMetadata(md, 'forward') as TransitInfo['context'];
   const tenantName = findTlv(md, TlvType.TenantName)?.name ?? '';
+  // 2.10 "Ingress SVR Loses State": the forward context of a session this router carries from
+  // the same peer: adopt the new addresses and UUID, merging the two.
+  const same = ctx.byContext.get(contextKey(context, tenantName));
+  if (same !== undefined && ctx.sessions.setUuid(same, uuid)) {
+    const wing = acceptMove(ctx, same, pkt, iface, pathId, sid);
+    if (wing >= 0) {
+      ctx.events.emit(
+        ctx.now(),
+        'session',
+        'session-adopted',
+        `session ${same} adopted a restarted ingress's new UUID (2.10)`,
+      );
+      dp.fromPeer(pb, pkt, wing, md);
+      return;
+    }
+  }
   const svc = ctx.servicesByName.get(findTlv(md, TlvType.ServiceName)?.name ?? '');
   if (!svc) {
     ctx.drop(pb, DropReason.UnknownService);
@@ -658,6 +680,7 @@ function installEgress(
     dp.fromLan(pb, pkt, iface, id * 2);
     return;
   }
+  ctx.rememberContext(id, contextKey(c, ctx.tenants.name(req.tenant) || 'global'));
   // The rest of 3.7.2.4: out of UDP for ICMP (6.6), original addresses restored, delivered.
   const s = ctx.sessions;
   if (pkt.isTcp) s.trackTcp(id * 2, pkt.tcp.flags);

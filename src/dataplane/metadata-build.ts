@@ -166,3 +166,8 @@ export function disableForwardMetadata(ctx: DataPlaneContext, id: number): Metad
     ],
   };
 }
+
+/** A forward context and tenant as one string (2.10: finding a session an ingress starts again). */
+export function contextKey(c: Context, tenant: string): string {
+  return `${ipToString(c.src)}:${c.srcPort}>${ipToString(c.dst)}:${c.dstPort}/${c.protocol}/${tenant}`;
+}

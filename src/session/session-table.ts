@@ -630,6 +630,17 @@ export class SessionTable {
     this.moved.length = kept;
   }
 
+  /** 2.10: a session merged with the one its ingress started again takes the new UUID. */
+  setUuid(id: number, uuid: Uint8Array): boolean {
+    if (!this.live[id]) return false;
+    const uk = this.uuidKey(uuid, 0);
+    if (this.uuids.find(uk, 0, this.uuidWords) >= 0) return false;
+    this.uuids.remove(id, this.uuidWords);
+    this.uuidWords.set(uk.subarray(0, 4), id * 4);
+    this.uuids.insert(id, this.uuidWords);
+    return true;
+  }
+
   /** The wayport pair a session holds after a move (the old one goes back to its allocator). */
   setPortPair(id: number, path: number, pair: number): void {
     const old = this.pairOf[id];

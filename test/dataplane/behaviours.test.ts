@@ -10,7 +10,7 @@ import { ICMP4_ECHO_REPLY, ICMP4_ECHO_REQUEST } from '../../src/wire/icmp.js';
 import { decodeMetadata, findTlv, METADATA_COOKIE } from '../../src/wire/metadata/block.js';
 import { payloadHasCookie } from '../../src/wire/metadata/insert.js';
 import { TlvType } from '../../src/wire/metadata/tlv.js';
-import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_SYN } from '../../src/wire/tcp.js';
+import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN } from '../../src/wire/tcp.js';
 import { lab, parsed, SECRET, tcp, udp } from '../../testlib/dataplane-harness.js';
 
 const CLIENT = '10.0.1.1';
@@ -87,8 +87,9 @@ test('[R-4.6.5.2-c] a denied tenant and unknown traffic: drops with reasons; non
   // Nowhere to go: no route.
   f.east.driver.deliver(f.lan2, udp(CLIENT, '8.8.8.8', 5000, 53, new Uint8Array(4)));
   assert.equal(f.east.router.dataPlane.ctx.drops.get(DropReason.NoRoute), 1);
-  // A TCP segment that is not a SYN cannot start a service session.
-  f.east.driver.deliver(f.lan2, tcp(CLIENT, SERVER, 7003, 22, TCP_ACK, 1, 1));
+  // A reset, or anything else that is neither a SYN nor a mid-stream segment (2.10's pickup),
+  // cannot start a service session.
+  f.east.driver.deliver(f.lan2, tcp(CLIENT, SERVER, 7003, 22, TCP_RST | TCP_ACK, 1, 1));
   assert.equal(f.east.router.dataPlane.ctx.drops.get(DropReason.TcpNotSyn), 1);
 });
 
