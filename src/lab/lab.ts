@@ -192,11 +192,15 @@ export function startRouters(o: {
   routers: Readonly<Record<string, string>>;
   dir: string;
   offloads?: boolean;
+  /** Use the certificates already in DIR/pki (a restart). */
+  reusePki?: boolean;
 }): RouterProcess[] {
   const pki = join(o.dir, 'pki');
-  run([process.execPath, SVR, 'pki', 'init-ca', '--authority', o.authority, '--dir', pki, '--force']);
-  for (const name of Object.keys(o.routers))
-    run([process.execPath, SVR, 'pki', 'issue', `${name}/${o.authority}`, '--dir', pki, '--force']);
+  if (!o.reusePki) {
+    run([process.execPath, SVR, 'pki', 'init-ca', '--authority', o.authority, '--dir', pki, '--force']);
+    for (const name of Object.keys(o.routers))
+      run([process.execPath, SVR, 'pki', 'issue', `${name}/${o.authority}`, '--dir', pki, '--force']);
+  }
   const out: RouterProcess[] = [];
   for (const [name, netns] of Object.entries(o.routers)) {
     const statusFile = join(o.dir, `${name}.json`);
@@ -218,6 +222,34 @@ export function startRouters(o: {
     out.push({ name, namespace: netns, pid: child.pid, statusFile, log: logFile });
   }
   return out;
+}
+
+/**
+ * Kill a lab router outright (SIGKILL: no cleanup, its sessions lost, 2.10) and start it again
+ * with the same configuration and certificates. Updates lab.json; resolves once it runs.
+ */
+export async function restartRouter(name: string, o: { dir?: string } = {}): Promise<RouterProcess> {
+  const st = readLabState(o.dir);
+  const r = st?.routers.find((x) => x.name === name);
+  if (!st || !r) throw new Error(`no lab router ${name}`);
+  try {
+    process.kill(r.pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+  while (alive(r.pid)) await new Promise((res) => setTimeout(res, 20));
+  const authority = loadConfigFile(st.config);
+  if (!authority.ok) throw new Error(`${st.config} has errors`);
+  const [again] = startRouters({
+    config: st.config,
+    authority: authority.config.name,
+    routers: { [name]: r.namespace },
+    dir: st.dir,
+    reusePki: true,
+  });
+  st.routers = st.routers.map((x) => (x.name === name ? again : x));
+  writeState(st);
+  return again;
 }
 
 /** Stop routers (SIGTERM, so they remove their rules; SIGKILL after 3 s). Returns how many ran. */
