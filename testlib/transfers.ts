@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { sinkServer } from '../src/emu/servers.js';
+import type { Figure2 } from '../src/emu/topologies.js';
+
+/**
+ * A steady upload from Figure 2's client to github (SSH, service policy "interactive"): `chunks`
+ * chunks of `size` bytes every `everyMs`, each filled with (k * mul + i) & 0xff so the bytes
+ * received can be checked. For scenarios that break something mid-transfer.
+ */
+export function steadyUpload(
+  f: Figure2,
+  o: { chunks: number; size?: number; everyMs?: number; mul?: number },
+) {
+  const size = o.size ?? 1000;
+  const mul = o.mul ?? 7;
+  const sink = sinkServer(f.github, 22);
+  const c = f.client.tcpConnect('172.15.11.23', 22);
+  const state = { error: 'open' as string | undefined, sent: 0 };
+  c.onClose = (e) => {
+    state.error = e;
+  };
+  const chunk = new Uint8Array(size);
+  c.onConnect = () => {
+    state.error = undefined;
+    const tick = () => {
+      if (state.sent >= o.chunks) return;
+      for (let i = 0; i < size; i++) chunk[i] = (state.sent * mul + i) & 0xff;
+      c.send(chunk);
+      state.sent++;
+      f.net.sim.at(f.net.sim.now() + (o.everyMs ?? 20), tick);
+    };
+    tick();
+  };
+  return {
+    sink,
+    state,
+    done: () => sink.totalBytes() === o.chunks * size,
+    /** Every chunk arrived intact, and the connection never failed. */
+    check: () => {
+      assert.equal(state.error, undefined, 'no reset, no error');
+      const got = sink.connections[0].conn.received();
+      for (let k = 0; k < o.chunks; k++)
+        for (let i = 0; i < size; i += 101) assert.equal(got[k * size + i], (k * mul + i) & 0xff);
+    },
+  };
+}
