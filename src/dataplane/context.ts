@@ -127,6 +127,8 @@ export class DataPlaneContext {
    * into it rather than given a second one.
    */
   readonly byContext = new Map<string, number>();
+  /** 2.10: when each reversed five-tuple last asked its peer for metadata (one request a second). */
+  readonly metadataRequests = new Map<string, number>();
   private readonly contextOf = new Map<number, string>();
   readonly drops = new DropCounters();
   readonly stats: DataPlaneStats = {

@@ -1,5 +1,6 @@
 import { type IpAddress, ipToString } from '../base/address.js';
 import type { PacketBuffer } from '../base/packet-buffer.js';
+import { keyAddress } from '../session/session-table.js';
 import { buildPacketBuffer, type PacketSpec } from '../wire/builder.js';
 import {
   ICMP4_DEST_UNREACHABLE,
@@ -13,8 +14,8 @@ import {
 import { insertMetadata } from '../wire/metadata/insert.js';
 import { ControlReason, type Tlv, TlvType } from '../wire/metadata/tlv.js';
 import { IpPacket, packetDestination, packetSource } from '../wire/packet.js';
+import { IPPROTO_TCP } from '../wire/protocol.js';
 import { TCP_ACK } from '../wire/tcp.js';
-import { rewriteFull } from '../wire/translation.js';
 import type { DataPlaneContext } from './context.js';
 import type { DataPlane } from './dataplane.js';
 import { disableForwardMetadata, forwardMetadata, reverseMetadata } from './metadata-build.js';
@@ -87,35 +88,92 @@ export function sendIcmpError(
   ctx.sendVia(nextHopToward(ctx, to, iface), err);
 }
 
+/** TCP numbers for a control packet that stands in for a data segment. */
+interface TcpNumbers {
+  readonly seq: number;
+  readonly ack: number;
+  readonly window: number;
+}
+
+/**
+ * An empty control packet (UDP, or a TCP ACK) in its own IpPacket: generated packets are made
+ * while another packet may be in the shared scratch one.
+ */
+function controlPacket(
+  src: IpAddress,
+  dst: IpAddress,
+  protocol: number,
+  srcPort: number,
+  dstPort: number,
+  o: { tcp?: TcpNumbers; ttl?: number } = {},
+): { pb: PacketBuffer; pkt: IpPacket } | undefined {
+  const l4: PacketSpec['l4'] =
+    protocol === IPPROTO_TCP
+      ? { protocol: 'tcp', srcPort, dstPort, flags: TCP_ACK, ...o.tcp }
+      : { protocol: 'udp', srcPort, dstPort };
+  const pb = buildPacketBuffer({ src, dst, l4, ttl: o.ttl });
+  const pkt = new IpPacket();
+  return pkt.parse(pb.data, pb.start, pb.end - pb.start) ? undefined : { pb, pkt };
+}
+
+/** An empty control packet in a wing's wire five-tuple, as its own packets leave. */
+function wirePacket(ctx: DataPlaneContext, wing: number, o: { tcp?: TcpNumbers; ttl?: number } = {}) {
+  const out = ctx.mdKey;
+  const kw = ctx.sessions.wingOutput(wing, out, 0);
+  const family = kw === 4 ? 4 : 6;
+  const ports = out[kw - 2];
+  return controlPacket(
+    keyAddress(out, 0, family),
+    keyAddress(out, family === 4 ? 1 : 4, family),
+    out[kw - 1] & 0xff,
+    ports >>> 16,
+    ports & 0xffff,
+    o,
+  );
+}
+
+/**
+ * Metadata into a control packet, signed with key `keyId`, sent along the wing (4.2.4: the
+ * adjacent peer consumes it). `encrypt`: payload TLVs are encrypted with the key's cipher.
+ */
+function sendOnWing(
+  dp: DataPlane,
+  wing: number,
+  c: { pb: PacketBuffer; pkt: IpPacket },
+  tlvs: Tlv[],
+  keyId: number,
+  encrypt: boolean,
+): boolean {
+  const ctx = dp.ctx;
+  const s = ctx.sessions;
+  const path = s.outPath(wing);
+  if (insertMetadata(c.pb, c.pkt, { tlvs }, encrypt ? ctx.keyOn(path, keyId)?.cipher : undefined))
+    return false;
+  if (dp.sign(c.pb, c.pkt, path, keyId, true)) return false;
+  ctx.stats.controlSent++;
+  ctx.sendVia(s.nextHop(wing), c.pb);
+  return true;
+}
+
 /**
  * 3.7.7: the receiving router of a one-way UDP flow completes the handshake by sending TLV 18
  * in a packet of its own that matches the session's reverse five-tuple on the wire (4.2.4).
  */
 export function sendDisableForwardMetadata(dp: DataPlane, id: number): void {
   const ctx = dp.ctx;
-  const s = ctx.sessions;
   const wing = id * 2 + 1;
-  const out = new Uint32Array(10);
-  const kw = s.wingOutput(wing, out, 0);
-  if (kw !== 4) return; // the generated packet is built for IPv4 waypoints
-  const pb = buildPacketBuffer({
-    src: { version: 4, v4: out[0] },
-    dst: { version: 4, v4: out[1] },
-    l4: { protocol: 'udp', srcPort: out[2] >>> 16, dstPort: out[2] & 0xffff },
-  });
-  // Not the shared scratch packet: this runs while another packet is being processed.
-  const pkt = new IpPacket();
-  if (pkt.parse(pb.data, pb.start, pb.end - pb.start)) return;
-  if (insertMetadata(pb, pkt, disableForwardMetadata(ctx, id))) return;
-  if (dp.sign(pb, pkt, s.outPath(wing), s.outKeyId(wing), true)) return;
-  ctx.stats.controlSent++;
+  if (ctx.sessions.familyOf(id) !== 4) return; // the generated packet is built for IPv4 waypoints
+  const c = wirePacket(ctx, wing);
+  if (!c) return;
+  const to = packetDestination(c.pkt);
+  const tlvs = disableForwardMetadata(ctx, id).tlvs;
+  if (!sendOnWing(dp, wing, c, [...tlvs], ctx.sessions.outKeyId(wing), false)) return;
   ctx.events.emit(
     ctx.now(),
     'session',
     'disable-forward-metadata',
-    `one-way flow: TLV 18 sent to ${ipToString({ version: 4, v4: out[1] })}`,
+    `one-way flow: TLV 18 sent to ${ipToString(to)}`,
   );
-  ctx.sendVia(s.nextHop(wing), pb);
 }
 
 /**
@@ -125,51 +183,10 @@ export function sendDisableForwardMetadata(dp: DataPlane, id: number): void {
  * remaining time. The adjacent peer takes the metadata and drops the packet (4.2.4).
  */
 export function sendMetadataAlone(dp: DataPlane, pkt: IpPacket, wing: number, keyId: number): void {
-  const ctx = dp.ctx;
-  const s = ctx.sessions;
-  const id = wing >>> 1;
-  const l4: PacketSpec['l4'] | undefined = pkt.isTcp
-    ? {
-        protocol: 'tcp',
-        srcPort: pkt.srcPort,
-        dstPort: pkt.dstPort,
-        seq: pkt.tcp.seq,
-        ack: pkt.tcp.ack,
-        flags: TCP_ACK,
-        window: pkt.tcp.window,
-      }
-    : pkt.isUdp
-      ? { protocol: 'udp', srcPort: pkt.srcPort, dstPort: pkt.dstPort }
-      : undefined;
-  if (!l4) return;
-  const pb = buildPacketBuffer({ src: packetSource(pkt), dst: packetDestination(pkt), l4, ttl: pkt.ttl });
-  // Not the shared scratch packet: the data packet is still being processed.
-  const q = new IpPacket();
-  if (q.parse(pb.data, pb.start, pb.end - pb.start)) return;
-  dp.loadTarget(s.familyOf(id), ctx.out);
-  rewriteFull(q, ctx.target, false);
-  const path = s.outPath(wing);
-  if (insertMetadata(pb, q, { tlvs: moveTlvs(ctx, wing) }, ctx.keyOn(path, keyId)?.cipher)) return;
-  if (dp.sign(pb, q, path, keyId, true)) return;
-  ctx.stats.controlSent++;
-  ctx.stats.metadataSent++;
-  ctx.sendVia(s.nextHop(wing), pb);
-}
-
-/** An empty packet in a wing's wire five-tuple (UDP, or a TCP ACK), for control messages. */
-function wirePacket(ctx: DataPlaneContext, wing: number): { pb: PacketBuffer; pkt: IpPacket } | undefined {
-  const out = ctx.mdKey;
-  if (ctx.sessions.wingOutput(wing, out, 0) !== 4) return undefined; // built for IPv4 waypoints
-  const srcPort = out[2] >>> 16;
-  const dstPort = out[2] & 0xffff;
-  const l4: PacketSpec['l4'] =
-    (out[3] & 0xff) === 6
-      ? { protocol: 'tcp', srcPort, dstPort, flags: TCP_ACK }
-      : { protocol: 'udp', srcPort, dstPort };
-  const pb = buildPacketBuffer({ src: { version: 4, v4: out[0] }, dst: { version: 4, v4: out[1] }, l4 });
-  // Not the shared scratch packet: this may run while another packet is being processed.
-  const pkt = new IpPacket();
-  return pkt.parse(pb.data, pb.start, pb.end - pb.start) ? undefined : { pb, pkt };
+  if (!pkt.isTcp && !pkt.isUdp) return;
+  const tcp = pkt.isTcp ? { seq: pkt.tcp.seq, ack: pkt.tcp.ack, window: pkt.tcp.window } : undefined;
+  const c = wirePacket(dp.ctx, wing, { tcp, ttl: pkt.ttl });
+  if (c && sendOnWing(dp, wing, c, moveTlvs(dp.ctx, wing), keyId, true)) dp.ctx.stats.metadataSent++;
 }
 
 /**
@@ -180,28 +197,14 @@ function wirePacket(ctx: DataPlaneContext, wing: number): { pb: PacketBuffer; pk
 export function sendKeepAlive(dp: DataPlane, wing: number): boolean {
   const ctx = dp.ctx;
   const s = ctx.sessions;
-  const out = ctx.mdKey;
-  const kw = s.wingOutput(wing, out, 0);
-  if (kw !== 4) return false; // the generated packet is built for IPv4 waypoints
-  const wire = out[3] & 0xff;
-  const srcPort = out[2] >>> 16;
-  const dstPort = out[2] & 0xffff;
-  const l4: PacketSpec['l4'] =
-    wire === 6
-      ? { protocol: 'tcp', srcPort, dstPort, flags: TCP_ACK }
-      : { protocol: 'udp', srcPort, dstPort };
-  const pb = buildPacketBuffer({ src: { version: 4, v4: out[0] }, dst: { version: 4, v4: out[1] }, l4 });
-  const pkt = new IpPacket();
-  if (pkt.parse(pb.data, pb.start, pb.end - pb.start)) return false;
+  if (s.familyOf(wing >>> 1) !== 4) return false; // the generated packet is built for IPv4 waypoints
+  const c = wirePacket(ctx, wing);
+  const keyId = s.outKeyId(wing);
   const tlvs: Tlv[] = [
-    { type: TlvType.SecurityIdentifier, securityId: s.outKeyId(wing) },
+    { type: TlvType.SecurityIdentifier, securityId: keyId },
     { type: TlvType.ControlMessage, reason: ControlReason.KeepAlive },
   ];
-  if (insertMetadata(pb, pkt, { tlvs })) return false;
-  if (dp.sign(pb, pkt, s.outPath(wing), s.outKeyId(wing), true)) return false;
-  ctx.stats.controlSent++;
-  ctx.sendVia(s.nextHop(wing), pb);
-  return true;
+  return c !== undefined && sendOnWing(dp, wing, c, tlvs, keyId, false);
 }
 
 /**
@@ -211,17 +214,10 @@ export function sendKeepAlive(dp: DataPlane, wing: number): boolean {
  */
 export function sendMoveControl(dp: DataPlane, wing: number): boolean {
   const ctx = dp.ctx;
-  const s = ctx.sessions;
-  const w = wirePacket(ctx, wing);
-  if (!w) return false;
-  const { pb, pkt } = w;
-  const keyId = s.outKeyId(wing);
-  const path = s.outPath(wing);
-  if (insertMetadata(pb, pkt, { tlvs: moveTlvs(ctx, wing) }, ctx.keyOn(path, keyId)?.cipher)) return false;
-  if (dp.sign(pb, pkt, path, keyId, true)) return false;
-  ctx.stats.controlSent++;
+  if (ctx.sessions.familyOf(wing >>> 1) !== 4) return false; // built for IPv4 waypoints
+  const c = wirePacket(ctx, wing);
+  if (!c || !sendOnWing(dp, wing, c, moveTlvs(ctx, wing), ctx.sessions.outKeyId(wing), true)) return false;
   ctx.stats.metadataSent++;
-  ctx.sendVia(s.nextHop(wing), pb);
   return true;
 }
 
@@ -236,9 +232,6 @@ function moveTlvs(ctx: DataPlaneContext, wing: number): Tlv[] {
   return tlvs;
 }
 
-/** When each reversed five-tuple last asked for metadata (2.10): at most one request per second. */
-const metadataRequests = new WeakMap<DataPlaneContext, Map<string, number>>();
-
 /**
  * 2.10 "SVR Peer Loses State": a signed packet of the peer on a waypoint with no session here is
  * answered by TLV 24 "enable metadata" in a packet with the received packet's addresses and ports
@@ -249,32 +242,20 @@ export function requestMetadata(dp: DataPlane, pkt: IpPacket, path: number, keyI
   const ctx = dp.ctx;
   const ps = ctx.paths.get(path);
   if (!ps || pkt.version !== 4 || (!pkt.isTcp && !pkt.isUdp)) return false;
-  let seen = metadataRequests.get(ctx);
-  if (!seen) {
-    seen = new Map();
-    metadataRequests.set(ctx, seen);
-  }
+  const seen = ctx.metadataRequests;
   const tuple = `${pkt.ip4.src}:${pkt.srcPort}>${pkt.ip4.dst}:${pkt.dstPort}/${pkt.protocol}`;
   const now = ctx.now();
   if (now - (seen.get(tuple) ?? -Infinity) < 1000) return false;
   if (seen.size > 4096) seen.clear();
   seen.set(tuple, now);
-  const l4: PacketSpec['l4'] = pkt.isTcp
-    ? { protocol: 'tcp', srcPort: pkt.dstPort, dstPort: pkt.srcPort, flags: TCP_ACK }
-    : { protocol: 'udp', srcPort: pkt.dstPort, dstPort: pkt.srcPort };
-  const pb = buildPacketBuffer({
-    src: { version: 4, v4: pkt.ip4.dst },
-    dst: { version: 4, v4: pkt.ip4.src },
-    l4,
-  });
-  const q = new IpPacket();
-  if (q.parse(pb.data, pb.start, pb.end - pb.start)) return false;
+  const c = controlPacket(packetDestination(pkt), packetSource(pkt), pkt.protocol, pkt.dstPort, pkt.srcPort);
+  if (!c) return false;
   const tlvs: Tlv[] = [
     { type: TlvType.SecurityIdentifier, securityId: keyId },
     { type: TlvType.ControlMessage, reason: ControlReason.EnableMetadata },
   ];
-  if (insertMetadata(pb, q, { tlvs })) return false;
-  if (dp.sign(pb, q, path, keyId, true)) return false;
+  if (insertMetadata(c.pb, c.pkt, { tlvs })) return false;
+  if (dp.sign(c.pb, c.pkt, path, keyId, true)) return false;
   ctx.stats.controlSent++;
   ctx.events.emit(
     now,
@@ -282,6 +263,6 @@ export function requestMetadata(dp: DataPlane, pkt: IpPacket, path: number, keyI
     'metadata-requested',
     `no state for ${tuple}: asked ${ps.model.peer} for metadata (2.10)`,
   );
-  ctx.sendVia(pathNextHop(ctx, ps), pb);
+  ctx.sendVia(pathNextHop(ctx, ps), c.pb);
   return true;
 }

@@ -1,6 +1,7 @@
-import { type IpAddress, ipToString } from '../base/address.js';
+import { ipToString } from '../base/address.js';
 import { DropReason } from '../base/drop-reason.js';
-import { SessionTable } from '../session/session-table.js';
+import { addressBytes } from '../base/prefix.js';
+import { keyAddress, SessionTable } from '../session/session-table.js';
 import type { IpPacket } from '../wire/packet.js';
 import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_UDP } from '../wire/protocol.js';
 import { type DataPlaneContext, Flag } from './context.js';
@@ -34,8 +35,8 @@ export function moveSession(ctx: DataPlaneContext, id: number): DropReason {
   // The forward wing's key holds the original source and destination (SessionTable layout).
   const k = ctx.key;
   const v4 = s.wingKey(fwd, k, 0) === 4;
-  const src: IpAddress = v4 ? { version: 4, v4: k[0] } : { version: 6, v6: wordBytes(k, 0, 4) };
-  const dstBytes = v4 ? wordBytes(k, 1, 1) : wordBytes(k, 4, 4);
+  const src = keyAddress(k, 0, v4 ? 4 : 6);
+  const dstBytes = addressBytes(keyAddress(k, v4 ? 1 : 4, v4 ? 4 : 6));
   const entry = svc && ctx.fib.entryForService(svc.index, dstBytes);
   if (!svc || !entry) return DropReason.NoRoute;
   const ids: number[] = [];
@@ -125,11 +126,4 @@ function sameKey(ctx: DataPlaneContext, wing: number): boolean {
   const n = ctx.sessions.wingKey(wing, k, 0);
   for (let i = 0; i < n; i++) if (k[i] !== ctx.key[i]) return false;
   return true;
-}
-
-/** `n` big-endian 32-bit words of k from `o`, as bytes. */
-function wordBytes(k: Uint32Array, o: number, n: number): Uint8Array {
-  const b = new Uint8Array(4 * n);
-  for (let i = 0; i < 4 * n; i++) b[i] = (k[o + (i >> 2)] >>> (24 - 8 * (i & 3))) & 0xff;
-  return b;
 }

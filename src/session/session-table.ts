@@ -1,3 +1,4 @@
+import type { IpAddress } from '../base/address.js';
 import type { Clock } from '../base/clock.js';
 import { DropReason } from '../base/drop-reason.js';
 import { DEFAULT_LIMITS, DEFAULT_TIMERS, type Limits, type Timers } from '../config/model.js';
@@ -35,6 +36,17 @@ export const KEY_WORDS_V4 = 4;
 export const KEY_WORDS_V6 = 10;
 
 /** Why a session ended: shown to operators, counted in metrics. */
+/**
+ * The address at word `off` of a session key (the layout keyOfPacket writes): one word for
+ * IPv4 (source at 0, destination at 1), four for IPv6 (source at 0, destination at 4).
+ */
+export function keyAddress(k: Uint32Array, off: number, family: 4 | 6): IpAddress {
+  if (family === 4) return { version: 4, v4: k[off] };
+  const b = new Uint8Array(16);
+  for (let i = 0; i < 16; i++) b[i] = (k[off + (i >> 2)] >>> (24 - 8 * (i & 3))) & 0xff;
+  return { version: 6, v6: b };
+}
+
 export enum EndReason {
   Idle = 0,
   TcpClosed = 1,
