@@ -15,7 +15,7 @@ import { nextHopToward, pathNextHop } from '../dataplane/routing.js';
 import { moveSession } from '../dataplane/session-move.js';
 import { type PathChange, type PathStatus, Peering } from '../peering/peering.js';
 import { meetsSla } from '../policy/path-selection.js';
-import { END_REASON_NAMES, EndReason, SessionRole } from '../session/session-table.js';
+import { END_REASON_NAMES, EndReason, keyAddress, SessionRole } from '../session/session-table.js';
 import { TCP_STATE_NAMES } from '../session/tcp-state.js';
 import { buildPacketBuffer } from '../wire/builder.js';
 import { type IpPacket, packetSource } from '../wire/packet.js';
@@ -173,7 +173,7 @@ export class SvrRouter {
     ctx.sendVia(hop, pb);
   }
 
-  /** 6.2: sessions marked to move, and since when. */
+  /** 6.2: sessions marked to move, and since which tick (-1: marked, not yet seen by a tick). */
   private readonly pendingSince = new Map<number, number>();
   /** 6.2: moves announced by control messages, waiting for reverse metadata. */
   private readonly announced = new Map<number, { started: number; last: number }>();
@@ -189,14 +189,8 @@ export class SvrRouter {
     const now = ctx.now();
     const every = this.model.timers.quiescentMoveIntervalSeconds * 1000;
     const within = this.model.timers.quiescentMoveDurationSeconds * 1000;
-    if (this.announced.size === 0 && this.pendingSince.size === 0) {
-      let any = false;
-      for (const p of ctx.paths.paths) if (p && !p.up) any = true;
-      if (!any && !this.anyPending()) return;
-    }
-    const live = new Set(s.ids());
     for (const [id, a] of this.announced) {
-      if (!live.has(id) || (s.flags(id) & Flag.ForwardMetadata) === 0) this.announced.delete(id);
+      if (!s.isLive(id) || (s.flags(id) & Flag.ForwardMetadata) === 0) this.announced.delete(id);
       else if (now - a.started >= within) {
         s.remove(id, EndReason.MoveUnconfirmed);
         this.announced.delete(id);
@@ -214,15 +208,14 @@ export class SvrRouter {
         a.last = now;
       }
     }
-    for (const id of this.pendingSince.keys()) if (!live.has(id)) this.pendingSince.delete(id);
-    for (const id of live) {
-      if ((s.flags(id) & Flag.MovePending) === 0) {
+    for (const [id, since] of this.pendingSince) {
+      if (!s.isLive(id) || (s.flags(id) & Flag.MovePending) === 0) {
         this.pendingSince.delete(id);
         continue;
       }
       if (s.portPath(id) < 0 || s.portPath(id) !== s.outPath(id * 2)) continue; // the peer's to move
-      const since = this.pendingSince.get(id);
-      if (since === undefined) this.pendingSince.set(id, now);
+      // The clock starts at the first tick after the session was marked.
+      if (since < 0) this.pendingSince.set(id, now);
       else if (now - since >= every && moveSession(ctx, id) === DropReason.None) {
         this.pendingSince.delete(id);
         if ((s.flags(id) & Flag.ForwardMetadata) !== 0 && sendMoveControl(this.dataPlane, id * 2))
@@ -231,10 +224,11 @@ export class SvrRouter {
     }
   }
 
-  private anyPending(): boolean {
+  /** Mark a session to move on its next packet (6.1), or on a tick if none comes (6.2). */
+  private markToMove(id: number): void {
     const s = this.dataPlane.ctx.sessions;
-    for (const id of s.ids()) if (s.flags(id) & Flag.MovePending) return true;
-    return false;
+    s.setFlags(id, s.flags(id) | Flag.MovePending);
+    if (!this.pendingSince.has(id)) this.pendingSince.set(id, -1);
   }
 
   /** When each session last got a keep-alive (6.3). */
@@ -264,7 +258,7 @@ export class SvrRouter {
       }
     }
     if (this.keptAlive.size > ids.length)
-      for (const id of this.keptAlive.keys()) if (!ids.includes(id)) this.keptAlive.delete(id);
+      for (const id of this.keptAlive.keys()) if (!s.isLive(id)) this.keptAlive.delete(id);
   }
 
   /** Sessions on a path that left service wait for a move (6.1); they get no new traffic plan. */
@@ -273,7 +267,7 @@ export class SvrRouter {
     let n = 0;
     for (const id of s.ids())
       if (s.outPath(id * 2) === path || s.outPath(id * 2 + 1) === path) {
-        s.setFlags(id, s.flags(id) | Flag.MovePending);
+        this.markToMove(id);
         n++;
       }
     if (n > 0)
@@ -301,7 +295,7 @@ export class SvrRouter {
     for (const id of s.ids()) {
       if (s.outPath(id * 2) !== path || s.portPath(id) !== path) continue;
       const policy = ctx.fib.services[s.service(id)]?.policy;
-      if (policy && !meetsSla(policy, ps.quality)) s.setFlags(id, s.flags(id) | Flag.MovePending);
+      if (policy && !meetsSla(policy, ps.quality)) this.markToMove(id);
     }
   }
 
@@ -311,7 +305,7 @@ export class SvrRouter {
     const s = ctx.sessions;
     for (const id of s.ids()) {
       if (s.portPath(id) < 0 || s.portPath(id) !== s.outPath(id * 2)) continue;
-      if (ctx.fib.services[s.service(id)]?.policy.revertible) s.setFlags(id, s.flags(id) | Flag.MovePending);
+      if (ctx.fib.services[s.service(id)]?.policy.revertible) this.markToMove(id);
     }
   }
 
@@ -365,8 +359,7 @@ export class SvrRouter {
         const wing = id * 2 + dir;
         const kw = s.wingKey(wing, k, 0);
         const v4 = kw === 4;
-        const a = (o: number) =>
-          v4 ? ipToString({ version: 4, v4: k[o] }) : ipToString({ version: 6, v6: wordsToBytes(k, o) });
+        const a = (o: number) => ipToString(keyAddress(k, o, v4 ? 4 : 6));
         const ports = k[kw - 2];
         const meta = k[kw - 1];
         // The peer path this wing's packets leave on: '' when they leave on a LAN.
@@ -393,12 +386,6 @@ export class SvrRouter {
     }
     return rows;
   }
-}
-
-function wordsToBytes(k: Uint32Array, o: number): Uint8Array {
-  const b = new Uint8Array(16);
-  for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) b[4 * i + j] = k[o + i] >>> (24 - 8 * j);
-  return b;
 }
 
 export { END_REASON_NAMES, SessionRole };
