@@ -80,7 +80,7 @@ export class DataPlane {
     newSession(this, pb, pkt, iface);
   }
 
-  // ---- TCP super-packets (drivers with segmentation offload) ----
+  // ---- TCP and UDP super-packets (drivers with segmentation offload) ----
 
   /**
    * A super-packet stays whole on the fast path, where translation is the same for every
@@ -143,11 +143,11 @@ export class DataPlane {
   }
 
   /**
-   * A packet of a session arriving from a peer: HMAC, metadata, handshake, then on. `verified`:
-   * its signature was checked and removed, and its metadata block decoded, already (a move's
-   * first packet, 6.1).
+   * A packet of a session arriving from a peer: HMAC, metadata, handshake, then on. `decoded`:
+   * its signature was checked and removed, and this is its metadata block, decoded already (a
+   * move's first packet, 6.1).
    */
-  fromPeer(pb: PacketBuffer, pkt: IpPacket, wing: number, verified?: DecodedMetadata): void {
+  fromPeer(pb: PacketBuffer, pkt: IpPacket, wing: number, decoded?: DecodedMetadata): void {
     const ctx = this.ctx;
     const s = ctx.sessions;
     const id = wing >>> 1;
@@ -159,7 +159,7 @@ export class DataPlane {
       const named = peekSecurityId(pkt.b, pkt.payloadOffset, pkt.end);
       if (named > 0) keyId = named;
     }
-    let v = verified ? DropReason.None : this.verify(pb, pkt, inPath, keyId, hasMd);
+    let v = decoded ? DropReason.None : this.verify(pb, pkt, inPath, keyId, hasMd);
     if (v === DropReason.HmacMismatch || v === DropReason.MetadataNoCipherKey) {
       // 3.6: the peer may have moved the session to a newer key than ours says.
       const path = ctx.paths.paths[inPath];
@@ -180,7 +180,7 @@ export class DataPlane {
     let flags = s.flags(id);
     if (hasMd) {
       const key = ctx.keyOn(inPath, keyId);
-      const md = verified ?? decodeMetadata(pkt.b, pkt.payloadOffset, pkt.end, key?.cipher);
+      const md = decoded ?? decodeMetadata(pkt.b, pkt.payloadOffset, pkt.end, key?.cipher);
       if (typeof md === 'number') {
         ctx.drop(pb, md, true, { path: inPath, session: id });
         return;

@@ -157,8 +157,6 @@ export class TunDriver implements Driver {
       const pb = this.slots[i];
       pb.start = DEFAULT_HEADROOM;
       pb.end = off + this.lengths[i];
-      pb.gsoSize = 0;
-      pb.gsoType = 0;
       // The router owns this buffer now; the slot gets a fresh one.
       this.takeSlot(i);
       if (this.offloads) {
