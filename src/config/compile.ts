@@ -400,6 +400,7 @@ function compilePeers(
         remoteHost: path.host,
         vector: path.vector,
         weight: path.weight,
+        tcpToUdp: path.tcpToUdp,
       });
     });
     if (unique) out.push({ name: p.name, paths });

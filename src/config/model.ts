@@ -178,6 +178,11 @@ export interface PeerPathModel {
   readonly vector: string;
   /** Relative capacity for proportional load balancing. */
   readonly weight: number;
+  /**
+   * 2.4, 4.2.7: whether TCP sessions on the path are transformed to UDP: `auto` when this
+   * router's probe finds TCP SYNs with metadata blocked (a middlebox), or always, or never.
+   */
+  readonly tcpToUdp: 'auto' | 'always' | 'never';
 }
 
 export interface PeerModel {

@@ -426,6 +426,11 @@ const peerPath = mapping(
       .describe("The peer's waypoint as a host name, resolved at run time; give address or host."),
     vector: vectorName.default('default').describe('Vector name service policies price, e.g. mpls, lte.'),
     weight: positive().default(1).describe('Relative capacity for proportional load balancing.'),
+    tcpToUdp: oneOf(['auto', 'always', 'never'])
+      .default('auto')
+      .describe(
+        'TCP sessions cross as UDP (2.4, 4.2.7): auto when a probe finds TCP SYNs with metadata blocked.',
+      ),
   },
   'a path mapping',
 );

@@ -34,6 +34,15 @@ export enum Flag {
   SourceNat = 32,
   /** A wing's peer path went out of service: the session is to move (6.1, resilience work). */
   MovePending = 64,
+  /** 4.2.7: the path the forward wing leaves on carries this TCP session as UDP. */
+  TcpAsUdpForward = 1024,
+  /** 4.2.7, 4.6.3: the path the reverse wing leaves on carries it as UDP (TLV 12 came in). */
+  TcpAsUdpReverse = 2048,
+}
+
+/** 4.2.7: does a wing's packets leave on a path that carries the TCP session as UDP? */
+export function leavesAsUdp(flags: number, wing: number): boolean {
+  return (flags & ((wing & 1) === 0 ? Flag.TcpAsUdpForward : Flag.TcpAsUdpReverse)) !== 0;
 }
 
 /**
@@ -68,6 +77,9 @@ export interface DataPlaneStats {
   plainForwarded: number;
   controlSent: number;
   controlReceived: number;
+  /** Path probes for middleboxes (2.4, tcp-probe.ts), answers included. */
+  probesSent: number;
+  probesReceived: number;
   icmpSent: number;
 }
 
@@ -142,6 +154,8 @@ export class DataPlaneContext {
     plainForwarded: 0,
     controlSent: 0,
     controlReceived: 0,
+    probesSent: 0,
+    probesReceived: 0,
     icmpSent: 0,
   };
 

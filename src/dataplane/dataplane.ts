@@ -6,7 +6,13 @@ import type { RxBatch } from '../drivers/driver.js';
 import { SessionTable } from '../session/session-table.js';
 import { segmentTcp, segmentUdp } from '../wire/gso.js';
 import { icmpToUdp, udpToIcmp } from '../wire/icmp-udp.js';
-import { type DecodedMetadata, decodeMetadata, findTlv, peekSecurityId } from '../wire/metadata/block.js';
+import {
+  type DecodedMetadata,
+  decodeMetadata,
+  findTlv,
+  hasCookie,
+  peekSecurityId,
+} from '../wire/metadata/block.js';
 import {
   insertMetadata,
   payloadHasCookie,
@@ -18,8 +24,9 @@ import type { IpPacket } from '../wire/packet.js';
 import { IPPROTO_TCP } from '../wire/protocol.js';
 import { shrinkTail } from '../wire/resize.js';
 import { clampTcpMss } from '../wire/tcp-options.js';
+import { carriedTcpPayload, tcpToUdp, udpToTcp } from '../wire/tcp-udp-transform.js';
 import { rewriteFull, rewriteV4, rewriteV6 } from '../wire/translation.js';
-import { DataPlaneContext, type DataPlaneOptions, Flag } from './context.js';
+import { DataPlaneContext, type DataPlaneOptions, Flag, leavesAsUdp } from './context.js';
 import { newSession, toRouter } from './first-packet.js';
 import { sendDisableForwardMetadata, sendIcmpError, sendMetadataAlone } from './generated.js';
 import { contextOfMetadata, forwardMetadata, reverseMetadata } from './metadata-build.js';
@@ -92,7 +99,9 @@ export class DataPlane {
     const s = this.ctx.sessions;
     if (s.outPath(wing) < 0 && s.inPath(wing) < 0) return false;
     if (this.signatureLength(false) > 0) return true;
-    return (s.flags(wing >>> 1) & (Flag.ForwardMetadata | Flag.ReverseMetadata)) !== 0;
+    // 4.2.7: each segment of a TCP session crossing as UDP is transformed on its own.
+    const f = Flag.ForwardMetadata | Flag.ReverseMetadata | Flag.TcpAsUdpForward | Flag.TcpAsUdpReverse;
+    return (s.flags(wing >>> 1) & f) !== 0;
   }
 
   private segment(pb: PacketBuffer, pkt: IpPacket, iface: number): void {
@@ -152,11 +161,19 @@ export class DataPlane {
     const s = ctx.sessions;
     const id = wing >>> 1;
     const inPath = s.inPath(wing);
-    const hasMd = payloadHasCookie(pkt);
+    // 4.6.3: on a path that carries the TCP session as UDP, the TCP header travels whole inside
+    // the datagram and metadata follows it; the signature covers the datagram as it came.
+    const asUdp = pkt.isUdp && leavesAsUdp(s.flags(id), wing ^ 1);
+    const mdAt = asUdp ? carriedTcpPayload(pkt) : pkt.payloadOffset;
+    if (mdAt < 0) {
+      ctx.drop(pb, DropReason.TcpBadDataOffset);
+      return;
+    }
+    const hasMd = asUdp ? hasCookie(pkt.b, mdAt, pkt.end) : payloadHasCookie(pkt);
     // One key per hop, the one the initiator chose (3.7.4); metadata names it (7.3.2).
     let keyId = s.outKeyId(wing ^ 1);
     if (hasMd) {
-      const named = peekSecurityId(pkt.b, pkt.payloadOffset, pkt.end);
+      const named = peekSecurityId(pkt.b, mdAt, pkt.end);
       if (named > 0) keyId = named;
     }
     let v = decoded ? DropReason.None : this.verify(pb, pkt, inPath, keyId, hasMd);
@@ -176,6 +193,15 @@ export class DataPlane {
     if (v) {
       ctx.drop(pb, v, true, { path: inPath, session: id });
       return;
+    }
+    let changed = false;
+    if (asUdp) {
+      const r = udpToTcp(pkt); // 4.6.3: restored before anything reads the segment
+      if (r) {
+        ctx.drop(pb, r);
+        return;
+      }
+      changed = true;
     }
     let flags = s.flags(id);
     if (hasMd) {
@@ -230,7 +256,6 @@ export class DataPlane {
       s.setFlags(id, flags | Flag.DisableSent);
       sendDisableForwardMetadata(this, id);
     }
-    let changed = false;
     if (flags & Flag.IcmpInUdp && s.outPath(wing) < 0 && pkt.isUdp) {
       // 6.6: leaving SVR, the ICMP message comes out of its UDP header.
       const r = udpToIcmp(pb, pkt);
@@ -339,6 +364,14 @@ export class DataPlane {
         signedMetadata = true;
       }
       this.translate(pkt, wing, out, changed);
+    }
+    if (pkt.isTcp && leavesAsUdp(flags, wing)) {
+      // 4.2.7: every packet of the session crosses this path as UDP, metadata or not.
+      const t = tcpToUdp(pkt);
+      if (t) {
+        ctx.drop(pb, t);
+        return;
+      }
     }
     const r = this.sign(pb, pkt, outPath, keyId, signedMetadata);
     if (r) {

@@ -6,15 +6,16 @@ import type { EgressAction } from '../config/model.js';
 import type { PeerKey } from '../crypto/peer-keys.js';
 import type { FibEntry, FibService, NextHop, RouteEntry } from '../policy/fib.js';
 import { flowHash, selectPath } from '../policy/path-selection.js';
-import { SessionRole, SessionTable, type WingOut } from '../session/session-table.js';
+import { SessionRole, SessionTable, setKeyProtocol, type WingOut } from '../session/session-table.js';
 import { udpToIcmp } from '../wire/icmp-udp.js';
-import { decodeMetadata, findTlv, peekSecurityId } from '../wire/metadata/block.js';
+import { decodeMetadata, findTlv, hasCookie, peekSecurityId } from '../wire/metadata/block.js';
 import { payloadHasCookie, removeMetadata } from '../wire/metadata/insert.js';
 import { checkRequiredTlvs } from '../wire/metadata/required.js';
 import { ControlReason, TlvType } from '../wire/metadata/tlv.js';
 import { IpPacket, packetSource } from '../wire/packet.js';
 import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP } from '../wire/protocol.js';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../wire/tcp.js';
+import { carriedTcpPayload, udpToTcp } from '../wire/tcp-udp-transform.js';
 import { Translation } from '../wire/translation.js';
 import { type DataPlaneContext, Flag, type TransitInfo } from './context.js';
 import type { DataPlane } from './dataplane.js';
@@ -23,6 +24,7 @@ import { contextKey, contextOfMetadata } from './metadata-build.js';
 import type { PathState } from './paths.js';
 import { nextHopToward, pathNextHop, routeHop } from './routing.js';
 import { acceptMove } from './session-move.js';
+import { answerProbe } from './tcp-probe.js';
 
 /**
  * First packets: a packet no session knows. From a LAN it is classified (tenant, service,
@@ -280,8 +282,10 @@ function ingressFirstPacket(
   if (typeof leg === 'number') return leg;
   const { path, remote, key, pair, even, odd } = leg;
   const icmp = pkt.isIcmp;
+  // 4.2.7: past a middlebox that blocks TCP with metadata, the session crosses as UDP.
+  const asUdp = pkt.isTcp && path.tcpToUdp;
   // 6.6: ICMP crosses SVR as UDP; the reverse (wire) wing sees UDP.
-  pathKey(ctx, remote, path.localAddress, odd, even, icmp ? IPPROTO_UDP : pkt.protocol, path.iface);
+  pathKey(ctx, remote, path.localAddress, odd, even, icmp || asUdp ? IPPROTO_UDP : pkt.protocol, path.iface);
   const out: [WingOut, WingOut] = [
     { path: path.model.id, keyId: key.securityId, nextHop: pathNextHop(ctx, path) },
     { path: -1, keyId: 0, nextHop: nextHopToward(ctx, src, iface) },
@@ -293,7 +297,7 @@ function ingressFirstPacket(
     service: svc.index,
     role: SessionRole.Ingress,
     protocol: pkt.protocol,
-    flags: Flag.ForwardMetadata | (icmp ? Flag.IcmpInUdp : 0),
+    flags: Flag.ForwardMetadata | (icmp ? Flag.IcmpInUdp : 0) | (asUdp ? Flag.TcpAsUdpForward : 0),
     out,
     portPair: pair,
     portPath: path.model.id,
@@ -331,6 +335,13 @@ export function toRouter(dp: DataPlane, pb: PacketBuffer, pkt: IpPacket, iface: 
     else ctx.drop(pb, DropReason.NotForRouter);
     return;
   }
+  // 4.6.3: a TCP session's first packet that crossed a middlebox as UDP: metadata after the
+  // TCP header the datagram carries.
+  const carried = pkt.isUdp && !payloadHasCookie(pkt) ? carriedTcpPayload(pkt) : -1;
+  if (carried >= 0 && hasCookie(pkt.b, carried, pkt.end)) {
+    peerFirstPacket(dp, pb, pkt, iface, path, carried);
+    return;
+  }
   if (!payloadHasCookie(pkt)) {
     // R-4.6.1-e, R-4.6.4-b: no metadata and no session. 2.10: if the packet is the peer's (its
     // signature holds), this router lost the session's state: ask for the metadata again.
@@ -344,23 +355,28 @@ export function toRouter(dp: DataPlane, pb: PacketBuffer, pkt: IpPacket, iface: 
     ctx.drop(pb, DropReason.NoSessionOnWaypoint, true, { path, source: ipToString(packetSource(pkt)) });
     return;
   }
-  peerFirstPacket(dp, pb, pkt, iface, path);
+  peerFirstPacket(dp, pb, pkt, iface, path, -1);
 }
 
-/** 3.7.2: the first packet of a session at a peer: verify, read, then egress or transit. */
+/**
+ * 3.7.2: the first packet of a session at a peer: verify, read, then egress or transit.
+ * `carried`: where the metadata starts in a TCP segment that crossed as UDP (4.6.3), else -1.
+ */
 function peerFirstPacket(
   dp: DataPlane,
   pb: PacketBuffer,
   pkt: IpPacket,
   iface: number,
   pathId: number,
+  carried: number,
 ): void {
   const ctx = dp.ctx;
   const path = ctx.paths.get(pathId) as PathState;
   const detail = { path: pathId, source: ipToString(packetSource(pkt)) };
   // The security id in the clear header picks the key; the HMAC is checked before anything
   // else in the block is believed (R-4.6.1-b, 3.7.2.2).
-  const sid = peekSecurityId(pkt.b, pkt.payloadOffset, pkt.end);
+  const asUdp = carried >= 0;
+  const sid = peekSecurityId(pkt.b, asUdp ? carried : pkt.payloadOffset, pkt.end);
   const key = ctx.keys.byId(path.model.peer, sid);
   if (!key) {
     ctx.drop(pb, DropReason.MetadataNoCipherKey, true, detail);
@@ -371,17 +387,33 @@ function peerFirstPacket(
     ctx.drop(pb, v, true, detail);
     return;
   }
+  const restored = asUdp ? udpToTcp(pkt) : DropReason.None; // 4.6.3, once the signature holds
+  if (restored) {
+    ctx.drop(pb, restored);
+    return;
+  }
   const md = decodeMetadata(pkt.b, pkt.payloadOffset, pkt.end, key.cipher);
   if (typeof md === 'number') {
     ctx.drop(pb, md, true, detail);
     return;
   }
+  if (asUdp && !findTlv(md, TlvType.TcpSynPacket)) {
+    // 4.2.7: a transformed session says so in TLV 12; without it the datagram is not ours.
+    ctx.drop(pb, DropReason.MetadataMissingRequiredTlv, true, detail);
+    return;
+  }
   const control = findTlv(md, TlvType.ControlMessage);
+  if (control?.reason === ControlReason.PathProbe) {
+    answerProbe(dp, pb, pkt, iface, pathId, sid); // 2.4: a peer testing the path for middleboxes
+    return;
+  }
+  // The protocol the session's packets from this peer have on the wire.
+  const wireProtocol = asUdp ? IPPROTO_UDP : pkt.protocol;
   if (control) {
     // 6.1, 6.2: a session that moved announces its new tuple in a control packet of its own.
     const moved = control.reason === ControlReason.FlowMoved ? findTlv(md, TlvType.SessionUuid) : undefined;
     const existing = moved ? ctx.sessions.byUuid(moved.uuid) : -1;
-    if (existing >= 0 && acceptMove(ctx, existing, pkt, iface, pathId, sid) >= 0) {
+    if (existing >= 0 && acceptMove(ctx, existing, pkt, iface, pathId, sid, wireProtocol) >= 0) {
       ctx.stats.controlReceived++;
       ctx.stats.metadataReceived++;
       ctx.driver.release(pb);
@@ -408,7 +440,7 @@ function peerFirstPacket(
   // R-3.7.2.5-a: a UUID this router already carries is a loop, unless the session moves (6.1).
   const existing = ctx.sessions.byUuid(uuid);
   if (existing >= 0) {
-    const wing = acceptMove(ctx, existing, pkt, iface, pathId, sid);
+    const wing = acceptMove(ctx, existing, pkt, iface, pathId, sid, wireProtocol);
     if (wing < 0) ctx.drop(pb, DropReason.SessionLoop);
     else dp.fromPeer(pb, pkt, wing, md);
     return;
@@ -420,7 +452,7 @@ function peerFirstPacket(
   // the same peer: adopt the new addresses and UUID, merging the two.
   const same = ctx.byContext.get(contextKey(context, tenantName));
   if (same !== undefined && ctx.sessions.setUuid(same, uuid)) {
-    const wing = acceptMove(ctx, same, pkt, iface, pathId, sid);
+    const wing = acceptMove(ctx, same, pkt, iface, pathId, sid, wireProtocol);
     if (wing >= 0) {
       ctx.events.emit(
         ctx.now(),
@@ -455,7 +487,7 @@ function peerFirstPacket(
   }
   const nat = findTlv(md, TlvType.SourceNatV4)?.address;
   const peerHops = entry.nextHops.filter((h): h is Extract<NextHop, { kind: 'peer' }> => h.kind === 'peer');
-  const from = { path: pathId, keyId: sid };
+  const from = { path: pathId, keyId: sid, asUdp };
   if (peerHops.length > 0) {
     const t = transitFirstPacket(dp, pb, pkt, iface, tenant, svc, peerHops, uuid, from, {
       context,
@@ -487,7 +519,7 @@ function transitFirstPacket(
   svc: FibService,
   peerHops: readonly Extract<NextHop, { kind: 'peer' }>[],
   uuid: Uint8Array,
-  from: { path: number; keyId: number },
+  from: PeerOrigin,
   info: TransitInfo,
 ): DropReason {
   const ctx = dp.ctx;
@@ -499,7 +531,9 @@ function transitFirstPacket(
   const leg = choosePeerLeg(ctx, svc, ids, info.context.src);
   if (typeof leg === 'number') return leg;
   const { path, remote, key, pair, even, odd } = leg;
-  pathKey(ctx, remote, path.localAddress, odd, even, pkt.protocol, path.iface);
+  // 4.2.7 is per path: restored on a clean hop, transformed onto an obstructed one.
+  const asUdp = pkt.isTcp && path.tcpToUdp;
+  pathKey(ctx, remote, path.localAddress, odd, even, asUdp ? IPPROTO_UDP : pkt.protocol, path.iface);
   const id = ctx.sessions.create(pkt.version === 4 ? 4 : 6, ctx.key, 0, ctx.key, REV, {
     newSyn: isTcpSyn(pkt),
     uuid,
@@ -507,7 +541,11 @@ function transitFirstPacket(
     service: svc.index,
     role: SessionRole.Transit,
     protocol: info.context.protocol,
-    flags: Flag.ForwardMetadata | Flag.ReverseMetadata,
+    flags:
+      Flag.ForwardMetadata |
+      Flag.ReverseMetadata |
+      (asUdp ? Flag.TcpAsUdpForward : 0) |
+      (from.asUdp ? Flag.TcpAsUdpReverse : 0),
     out: [
       { path: path.model.id, keyId: key.securityId, nextHop: pathNextHop(ctx, path) },
       {
@@ -542,7 +580,14 @@ interface EgressRequest {
   readonly sourceNat: number | undefined;
   readonly uuid: Uint8Array;
   /** The path and key of the peer the session came from; undefined for a local service session. */
-  readonly fromPeer: { path: number; keyId: number } | undefined;
+  readonly fromPeer: PeerOrigin | undefined;
+}
+
+/** The peer path a session arrived on, the key it uses, and whether it crossed as UDP (4.6.3). */
+interface PeerOrigin {
+  readonly path: number;
+  readonly keyId: number;
+  readonly asUdp: boolean;
 }
 
 /**
@@ -569,7 +614,8 @@ function egressSession(
       // Answered later: the scratch packet has moved on; read this one again.
       const again = new IpPacket();
       if (again.parse(pb.data, pb.start, pb.end - pb.start)) return ctx.drop(pb, DropReason.DnsFailed);
-      SessionTable.keyOfPacket(again, ctx.ifaceVlan[iface], iface, ctx.key, 0);
+      const fam = SessionTable.keyOfPacket(again, ctx.ifaceVlan[iface], iface, ctx.key, 0);
+      if (req.fromPeer?.asUdp && fam !== 0) setKeyProtocol(ctx.key, 0, fam, IPPROTO_UDP); // as on the wire
       installEgress(dp, pb, again, iface, req, address);
     });
     sync = false;
@@ -604,6 +650,8 @@ function installEgress(
   let src = c.src;
   let srcPort = c.srcPort;
   let flags = req.fromPeer ? Flag.ReverseMetadata : 0;
+  // 4.6.3: TLV 12 came in: replies cross back as UDP too.
+  if (req.fromPeer?.asUdp) flags |= Flag.TcpAsUdpReverse;
   if (req.sourceNat !== undefined && c.family === 4) {
     // 3.7.1.5 / R-7.4.13-a: the egress router applies the ingress's source NAT.
     src = { version: 4, v4: req.sourceNat };

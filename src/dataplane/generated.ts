@@ -16,7 +16,8 @@ import { ControlReason, type Tlv, TlvType } from '../wire/metadata/tlv.js';
 import { IpPacket, packetDestination, packetSource } from '../wire/packet.js';
 import { IPPROTO_TCP } from '../wire/protocol.js';
 import { TCP_ACK } from '../wire/tcp.js';
-import type { DataPlaneContext } from './context.js';
+import { tcpToUdp } from '../wire/tcp-udp-transform.js';
+import { type DataPlaneContext, leavesAsUdp } from './context.js';
 import type { DataPlane } from './dataplane.js';
 import { disableForwardMetadata, forwardMetadata, reverseMetadata } from './metadata-build.js';
 import { nextHopToward, pathNextHop } from './routing.js';
@@ -88,18 +89,19 @@ export function sendIcmpError(
   ctx.sendVia(nextHopToward(ctx, to, iface), err);
 }
 
-/** TCP numbers for a control packet that stands in for a data segment. */
-interface TcpNumbers {
+/** TCP numbers for a control packet that stands in for a data segment (flags: ACK unless given). */
+export interface TcpNumbers {
   readonly seq: number;
   readonly ack: number;
   readonly window: number;
+  readonly flags?: number;
 }
 
 /**
  * An empty control packet (UDP, or a TCP ACK) in its own IpPacket: generated packets are made
  * while another packet may be in the shared scratch one.
  */
-function controlPacket(
+export function controlPacket(
   src: IpAddress,
   dst: IpAddress,
   protocol: number,
@@ -122,10 +124,12 @@ function wirePacket(ctx: DataPlaneContext, wing: number, o: { tcp?: TcpNumbers; 
   const kw = ctx.sessions.wingOutput(wing, out, 0);
   const family = kw === 4 ? 4 : 6;
   const ports = out[kw - 2];
+  // 4.2.7: on a path that carries the session as UDP the packet is made as TCP, then transformed.
+  const asUdp = leavesAsUdp(ctx.sessions.flags(wing >>> 1), wing);
   return controlPacket(
     keyAddress(out, 0, family),
     keyAddress(out, family === 4 ? 1 : 4, family),
-    out[kw - 1] & 0xff,
+    asUdp ? IPPROTO_TCP : out[kw - 1] & 0xff,
     ports >>> 16,
     ports & 0xffff,
     o,
@@ -149,6 +153,7 @@ function sendOnWing(
   const path = s.outPath(wing);
   if (insertMetadata(c.pb, c.pkt, { tlvs }, encrypt ? ctx.keyOn(path, keyId)?.cipher : undefined))
     return false;
+  if (c.pkt.isTcp && leavesAsUdp(s.flags(wing >>> 1), wing) && tcpToUdp(c.pkt)) return false;
   if (dp.sign(c.pb, c.pkt, path, keyId, true)) return false;
   ctx.stats.controlSent++;
   ctx.sendVia(s.nextHop(wing), c.pb);

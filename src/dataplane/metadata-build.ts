@@ -2,7 +2,7 @@ import { type IpAddress, ipToString } from '../base/address.js';
 import type { Metadata } from '../wire/metadata/block.js';
 import { findTlv } from '../wire/metadata/block.js';
 import { ControlReason, type Tlv, TlvType } from '../wire/metadata/tlv.js';
-import type { DataPlaneContext, TransitInfo } from './context.js';
+import { type DataPlaneContext, Flag, type TransitInfo } from './context.js';
 
 /**
  * The metadata a router puts on a session's packets, built from session state so it can be sent
@@ -125,6 +125,8 @@ export function forwardMetadata(ctx: DataPlaneContext, id: number): Metadata {
     { type: TlvType.PeerPathwayId, name: path ? ipToString(path.localAddress) : '0.0.0.0' },
   ];
   if (sourceNat !== undefined) tlvs.push({ type: TlvType.SourceNatV4, address: sourceNat });
+  // 4.2.7: the path this leaves on carries the TCP session as UDP.
+  if (s.flags(id) & Flag.TcpAsUdpForward) tlvs.push({ type: TlvType.TcpSynPacket });
   return { tlvs };
 }
 
@@ -143,13 +145,14 @@ export function reverseMetadata(ctx: DataPlaneContext, id: number): Metadata {
     s.wingOutput(id * 2, ctx.mdKey, 0);
     context = contextOfKey(s.familyOf(id), ctx.mdKey, s.protocolOf(id));
   }
-  return {
-    tlvs: [
-      { type: TlvType.SecurityIdentifier, securityId: s.outKeyId(wing) },
-      contextTlv('reverse', context),
-      { type: TlvType.PeerPathwayId, name: path ? ipToString(path.localAddress) : '0.0.0.0' },
-    ],
-  };
+  const tlvs: Tlv[] = [
+    { type: TlvType.SecurityIdentifier, securityId: s.outKeyId(wing) },
+    contextTlv('reverse', context),
+    { type: TlvType.PeerPathwayId, name: path ? ipToString(path.localAddress) : '0.0.0.0' },
+  ];
+  // 4.6.3: the reverse direction crosses as UDP too, and says so.
+  if (s.flags(id) & Flag.TcpAsUdpReverse) tlvs.push({ type: TlvType.TcpSynPacket });
+  return { tlvs };
 }
 
 /**

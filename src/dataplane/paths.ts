@@ -23,6 +23,13 @@ export interface PathState {
   mtu: number;
   /** BFD saw a NAT between the waypoints (5.1.2). */
   natDetected: boolean;
+  /**
+   * 2.4, 4.2.7: TCP sessions leaving on this path cross it as UDP, because a middlebox on it
+   * drops TCP SYNs carrying metadata (the probe found so) or the configuration says always.
+   */
+  tcpToUdp: boolean;
+  /** The TCP metadata probe of this path (2.4, src/dataplane/tcp-probe.ts). */
+  readonly probe: TcpProbeState;
   activeSessions: number;
   /** Next-hop index toward the remote waypoint, filled on first use (-1 until then). */
   nextHop: number;
@@ -47,6 +54,19 @@ export function describePaths(
   return out;
 }
 
+/** Where a path's TCP-with-metadata probe stands (2.4). */
+export interface TcpProbeState {
+  /** 'idle': nothing sent since the path came up; 'waiting': a probe is out. */
+  phase: 'idle' | 'waiting';
+  /** Probes sent in this round without an answer. */
+  tries: number;
+  /** When the last probe went out, and when the last round concluded (-Infinity: never). */
+  sentAt: number;
+  concludedAt: number;
+  /** Wayport pair the round's probes use, on this path's allocator (-1: none held). */
+  pair: number;
+}
+
 export class PathTable {
   readonly paths: PathState[] = [];
   private readonly byIfaceRemote = new Map<string, number>();
@@ -63,6 +83,8 @@ export class PathTable {
         keyId: 0,
         mtu: 0,
         natDetected: false,
+        tcpToUdp: p.tcpToUdp === 'always',
+        probe: { phase: 'idle', tries: 0, sentAt: 0, concludedAt: Number.NEGATIVE_INFINITY, pair: -1 },
         activeSessions: 0,
         nextHop: -1,
       };

@@ -1,9 +1,9 @@
 import { ipToString } from '../base/address.js';
 import { DropReason } from '../base/drop-reason.js';
 import { addressBytes } from '../base/prefix.js';
-import { keyAddress, SessionTable } from '../session/session-table.js';
+import { keyAddress, SessionTable, setKeyProtocol } from '../session/session-table.js';
 import type { IpPacket } from '../wire/packet.js';
-import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_UDP } from '../wire/protocol.js';
+import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP } from '../wire/protocol.js';
 import { type DataPlaneContext, Flag } from './context.js';
 import { choosePeerLeg, pathKey, planDeltas, REV } from './first-packet.js';
 import type { PathState } from './paths.js';
@@ -51,7 +51,9 @@ export function moveSession(ctx: DataPlaneContext, id: number): DropReason {
     return DropReason.None;
   }
   const proto = s.protocolOf(id);
-  const wire = proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6 ? IPPROTO_UDP : proto;
+  // 6.6: ICMP crosses as UDP; 4.2.7: so does TCP on a path with a middlebox that blocks it.
+  const asUdp = proto === IPPROTO_TCP && path.tcpToUdp;
+  const wire = proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6 || asUdp ? IPPROTO_UDP : proto;
   pathKey(ctx, remote, path.localAddress, odd, even, wire, path.iface);
   if (!s.moveWing(fwd + 1, ctx.key, REV, graceMs(ctx))) {
     ctx.wayports.release(path.model.id, pair);
@@ -59,7 +61,8 @@ export function moveSession(ctx: DataPlaneContext, id: number): DropReason {
   }
   s.setPortPair(id, path.model.id, pair);
   s.setWingOut(fwd, { path: path.model.id, keyId: key.securityId, nextHop: pathNextHop(ctx, path) });
-  s.setFlags(id, (s.flags(id) | Flag.ForwardMetadata) & ~Flag.MovePending);
+  const f = (s.flags(id) | Flag.ForwardMetadata) & ~(Flag.MovePending | Flag.TcpAsUdpForward);
+  s.setFlags(id, f | (asUdp ? Flag.TcpAsUdpForward : 0));
   s.resetMetadataCount(id);
   moved(ctx, id, oldPath, path, 'session-moved', `to ${path.model.vector} ${ipToString(remote)}`);
   return DropReason.None;
@@ -69,7 +72,8 @@ export function moveSession(ctx: DataPlaneContext, id: number): DropReason {
  * A peer's first-packet metadata names session `id`, which this router already carries (6.1):
  * accept it as a move onto `pathId` (the wing from that peer re-keyed to the packet's tuple, the
  * wing back leaving on the same path, reverse metadata owed) and return the wing the packet now
- * matches; or -1 when it is a loop.
+ * matches; or -1 when it is a loop. `wireProtocol`: the packet's protocol as it arrived (UDP for
+ * a TCP session that crossed as UDP, 4.6.3; the packet itself is already restored).
  */
 export function acceptMove(
   ctx: DataPlaneContext,
@@ -78,6 +82,7 @@ export function acceptMove(
   iface: number,
   pathId: number,
   keyId: number,
+  wireProtocol: number,
 ): number {
   const s = ctx.sessions;
   const path = ctx.paths.get(pathId);
@@ -89,11 +94,14 @@ export function acceptMove(
   if (inPath.model.peer !== path.model.peer && !moving) return -1;
   const family = SessionTable.keyOfPacket(pkt, ctx.ifaceVlan[iface], iface, ctx.key, 0);
   if (family === 0) return -1;
+  setKeyProtocol(ctx.key, 0, family, wireProtocol);
+  const asUdp = wireProtocol === IPPROTO_UDP && s.protocolOf(id) === IPPROTO_TCP;
   if (inPath.model.id !== pathId || !sameKey(ctx, fwd)) {
     if (!s.moveWing(fwd, ctx.key, 0, graceMs(ctx))) return -1;
   }
   s.setWingOut(fwd + 1, { path: pathId, keyId, nextHop: pathNextHop(ctx, path) });
-  s.setFlags(id, (s.flags(id) | Flag.ReverseMetadata) & ~Flag.MovePending);
+  const f = (s.flags(id) | Flag.ReverseMetadata) & ~(Flag.MovePending | Flag.TcpAsUdpReverse);
+  s.setFlags(id, f | (asUdp ? Flag.TcpAsUdpReverse : 0));
   moved(ctx, id, inPath, path, 'session-move-accepted', `by ${path.model.peer} to ${path.model.vector}`);
   return fwd;
 }

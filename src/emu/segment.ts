@@ -136,6 +136,7 @@ export class Segment {
   private readonly neighbors = new Map<string, SegmentPort>();
   private readonly sendTaps: FrameTap[] = [];
   private readonly deliveryTaps: FrameTap[] = [];
+  private readonly filters: { name: string; drop: (frame: Uint8Array) => boolean }[] = [];
 
   constructor(
     readonly name: string,
@@ -225,6 +226,20 @@ export class Segment {
     };
   }
 
+  /**
+   * A transparent middlebox on the link (a bridge firewall): frames `drop` says true for are
+   * lost after the send taps saw them, counted as `dropped:filter:<name>`.
+   */
+  filter(name: string, drop: (frame: Uint8Array) => boolean): void {
+    this.filters.push({ name, drop });
+  }
+
+  /** Take the filters named `name` off the link. */
+  unfilter(name: string): void {
+    for (let i = this.filters.length - 1; i >= 0; i--)
+      if (this.filters[i].name === name) this.filters.splice(i, 1);
+  }
+
   /** Send a frame from `from`; false when the segment refused it at once (lost frames return true). */
   transmit(from: SegmentPort, frame: Uint8Array, nextHop: IpAddress | undefined): boolean {
     if (!from.attached) return this.drop('detached');
@@ -249,6 +264,11 @@ export class Segment {
     this.counters.add('sent');
     this.counters.add('bytes', wire.length);
     for (const t of this.sendTaps) t(now, wire, from.vlan, from, to);
+    for (const f of this.filters)
+      if (f.drop(wire)) {
+        this.counters.add(`dropped:filter:${f.name}`);
+        return true;
+      }
 
     // Draws happen only for enabled effects, so turning one on does not shift the others' draws.
     if (this.lossRate > 0 && this.uniform() < this.lossRate) {

@@ -5,6 +5,7 @@ import type { AuthorityModel } from '../config/model.js';
 import type { SvrRouter } from '../router/router.js';
 import type { Host } from './host.js';
 import type { IpRouter } from './ip-router.js';
+import { blockSynWithPayload } from './middlebox.js';
 import { Network } from './network.js';
 import type { Segment } from './segment.js';
 import { attachSvrRouters, type SvrRoutersOptions, settlePeering } from './svr-network.js';
@@ -31,6 +32,11 @@ export interface TopologyOptions {
   /** With BFD, run until every path is in service and measured (default true). */
   readonly settle?: boolean;
   readonly credentials?: SvrRoutersOptions['credentials'];
+  /**
+   * A firewall on a peer link (figure2: MPLS; chain3: B-C) that drops TCP SYNs carrying
+   * payload, i.e. metadata (2.4); the routers' probes find it and carry TCP there as UDP.
+   */
+  readonly middlebox?: boolean;
 }
 
 export interface Figure2 {
@@ -72,6 +78,7 @@ export function figure2(o: TopologyOptions = {}): Figure2 {
   const mpls = net.segment('mpls', { latencyMs: 19.5, jitterMs: 1 });
   const internet = net.segment('internet', { latencyMs: 29.5, jitterMs: 1 });
   const lte = net.segment('lte', { latencyMs: 19, jitterMs: 2 });
+  if (o.middlebox) blockSynWithPayload(mpls);
   const carrier = net.ipRouter('carrier', {
     interfaces: [
       { segment: lte, address: '192.0.2.254/24' },
@@ -149,6 +156,7 @@ export function chain3(o: TopologyOptions = {}): Chain3 {
   const clients = net.segment('clients', { latencyMs: 0.1 });
   const ab = net.segment('ab', { latencyMs: 5 });
   const bc = net.segment('bc', { latencyMs: 5 });
+  if (o.middlebox) blockSynWithPayload(bc);
   const servers = net.segment('servers', { latencyMs: 0.1 });
   const routers = attachSvrRouters(net, {
     authority,

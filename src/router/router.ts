@@ -13,6 +13,7 @@ import { retargetPath } from '../dataplane/path-changes.js';
 import { describePaths } from '../dataplane/paths.js';
 import { nextHopToward, pathNextHop } from '../dataplane/routing.js';
 import { moveSession } from '../dataplane/session-move.js';
+import { probePaths } from '../dataplane/tcp-probe.js';
 import { type PathChange, type PathStatus, Peering } from '../peering/peering.js';
 import { meetsSla } from '../policy/path-selection.js';
 import { END_REASON_NAMES, EndReason, keyAddress, SessionRole } from '../session/session-table.js';
@@ -343,6 +344,9 @@ export class SvrRouter {
     this.dataPlane.expire();
     this.keepAlives();
     this.quiescentMoves();
+    // 2.4: middleboxes that block TCP with metadata, tested like BFD tests liveness (paths
+    // without BFD, statically keyed, are taken as they are configured).
+    if (this.peering) probePaths(this.dataPlane);
     this.timer = this.o.scheduler.at(this.o.scheduler.now() + 1000, () => this.tick());
   }
 

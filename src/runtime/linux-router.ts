@@ -49,6 +49,8 @@ export interface LinuxRouterStatus {
     usable: boolean;
     authenticated: boolean;
     natDetected: boolean;
+    /** TCP sessions on the path cross as UDP (2.4, 4.2.7). */
+    tcpAsUdp: boolean;
     /** Sessions this router sends on the path. */
     sessions: number;
     latencyMs?: number;
@@ -159,6 +161,7 @@ export class LinuxRouter {
         usable: p.usable,
         authenticated: p.authenticated,
         natDetected: p.natDetected,
+        tcpAsUdp: ctx.paths.get(p.id)?.tcpToUdp ?? false,
         sessions: ctx.paths.get(p.id)?.activeSessions ?? 0,
         latencyMs: p.quality?.latencyMs,
         lossPercent: p.quality?.lossPercent,

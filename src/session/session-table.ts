@@ -35,7 +35,12 @@ import { UuidIndex } from './uuid-index.js';
 export const KEY_WORDS_V4 = 4;
 export const KEY_WORDS_V6 = 10;
 
-/** Why a session ended: shown to operators, counted in metrics. */
+/** Put `protocol` into a session key written by keyV4/keyV6 at `off`. */
+export function setKeyProtocol(k: Uint32Array, off: number, family: 4 | 6, protocol: number): void {
+  const i = off + (family === 4 ? 3 : 9);
+  k[i] = ((k[i] & ~0xff) | protocol) >>> 0;
+}
+
 /**
  * The address at word `off` of a session key (the layout keyOfPacket writes): one word for
  * IPv4 (source at 0, destination at 1), four for IPv6 (source at 0, destination at 4).
@@ -47,6 +52,7 @@ export function keyAddress(k: Uint32Array, off: number, family: 4 | 6): IpAddres
   return { version: 6, v6: b };
 }
 
+/** Why a session ended: shown to operators, counted in metrics. */
 export enum EndReason {
   Idle = 0,
   TcpClosed = 1,

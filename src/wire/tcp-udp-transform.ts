@@ -45,6 +45,20 @@ export function udpToTcp(pkt: IpPacket): DropReason {
   return DropReason.None;
 }
 
+/**
+ * Where the payload of the TCP segment a UDP-transformed packet carries starts (its metadata, if
+ * any, comes first), or -1 when the UDP payload cannot hold a TCP header. The whole TCP header
+ * travels on (4.2.7 changes no byte but the protocol and the first 8), so a UDP parser sees its
+ * bytes 8.. as the datagram's payload (docs/spec-decisions.md SD-32).
+ */
+export function carriedTcpPayload(pkt: IpPacket): number {
+  if (!pkt.isUdp || pkt.isFragment) return -1;
+  const l4 = pkt.l4Offset;
+  if (l4 + 20 > pkt.end) return -1;
+  const hl = (pkt.b[l4 + 12] >> 4) << 2;
+  return hl < 20 || l4 + hl > pkt.end ? -1 : l4 + hl;
+}
+
 function setProtocol(pkt: IpPacket, p: number): void {
   if (pkt.version === 4) pkt.ip4.setProtocol(p);
   else pkt.b[pkt.protocolFieldOffset] = p;

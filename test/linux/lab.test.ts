@@ -299,3 +299,28 @@ test('[R-2.5-b] 6.1 a path taken down under an iperf3 TCP transfer: BFD takes it
     inNs('svrlab-east', ['ip', 'link', 'set', cut, 'up']);
   }
 });
+
+test('[R-4.2.7-a] [R-4.6.3-a] 2.4 with --middlebox: the routers find the firewall on MPLS, and curl and iperf3 TCP cross it as UDP', {
+  skip,
+  timeout: 90_000,
+}, async () => {
+  // The last test: the lab comes up again with the firewall bridge on MPLS (after() takes it down).
+  labDown({ dir });
+  lab = await labUp({ topology: 'figure2', middlebox: true, dir, waitSeconds: 30 });
+  const until = Date.now() + 20_000;
+  const mpls = () => routerStatus('east').paths.find((p) => p.vector === 'mpls');
+  while (Date.now() < until && !mpls()?.tcpAsUdp) await new Promise((r) => setTimeout(r, 250));
+  assert.equal(mpls()?.tcpAsUdp, true, JSON.stringify(routerStatus('east').paths));
+  assert.equal(routerStatus('east').paths.find((p) => p.vector === 'lte')?.tcpAsUdp, false);
+  const out = join(dir, 'download-mbox.bin');
+  client(['curl', '-sS', '-m', '20', '-o', out, `${lab.serverUrl}big.bin`]);
+  assert.deepEqual(readFileSync(out), readFileSync(join(dir, 'www', 'big.bin')));
+  const tcp = JSON.parse(
+    client(['iperf3', '-c', lab.serverAddress, '-t', '2', '-J', '--connect-timeout', '3000']),
+  ) as { end: { sum_received: { bytes: number } } };
+  assert.ok(tcp.end.sum_received.bytes > 1_000_000, `TCP moved ${tcp.end.sum_received.bytes} bytes`);
+  const east = routerStatus('east');
+  assert.ok(east.paths.find((p) => p.vector === 'mpls')?.tcpAsUdp);
+  assert.equal(east.drops['hmac-mismatch'] ?? 0, 0);
+  assert.equal(routerStatus('west').drops['hmac-mismatch'] ?? 0, 0);
+});

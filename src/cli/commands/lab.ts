@@ -60,7 +60,7 @@ export function labStatusCommand(o: { json?: boolean }): string {
     );
     for (const p of r.paths)
       lines.push(
-        `  ${p.peer} ${p.vector.padEnd(9)} ${p.local} -> ${p.remote || '?'}  BFD ${p.bfd}${p.usable ? ' in service' : ''}${p.natDetected ? ' NAT' : ''}${p.latencyMs !== undefined ? ` ${p.latencyMs.toFixed(1)} ms` : ''}`,
+        `  ${p.peer} ${p.vector.padEnd(9)} ${p.local} -> ${p.remote || '?'}  BFD ${p.bfd}${p.usable ? ' in service' : ''}${p.natDetected ? ' NAT' : ''}${p.tcpAsUdp ? ' TCP-as-UDP' : ''}${p.latencyMs !== undefined ? ` ${p.latencyMs.toFixed(1)} ms` : ''}`,
       );
   }
   return `${lines.join('\n')}\n`;

@@ -37,6 +37,11 @@ export enum ControlReason {
   DisableMetadata = 3,
   /** 6.2 names "flow moved" without a number in 7.3.6; svr uses 4 (docs/spec-decisions.md SD-30). */
   FlowMoved = 4,
+  /**
+   * 2.4: "determine through testing if there is ... middlebox": svr's probe of a path, a TCP SYN
+   * (answered by a SYN/ACK) carrying this reason; 5 is svr's (docs/spec-decisions.md SD-32).
+   */
+  PathProbe = 5,
 }
 
 // ---- Typed values, one interface per TLV ----
