@@ -5,7 +5,7 @@ import { PacketBuffer } from '../base/packet-buffer.js';
 import type { HmacKey, WindowTracker } from '../crypto/hmac.js';
 import { checkPacketSignature } from '../crypto/packet-signature.js';
 import { icmpTypeName } from '../wire/icmp.js';
-import { decodeMetadata, findTlv, type MetadataBlockCipher } from '../wire/metadata/block.js';
+import { decodeMetadata, findTlv, hasCookie, type MetadataBlockCipher } from '../wire/metadata/block.js';
 import { type MetadataJson, metadataToJson } from '../wire/metadata/json.js';
 import { checkRequiredTlvs, inferMetadataPurpose } from '../wire/metadata/required.js';
 import { TlvType } from '../wire/metadata/tlv.js';
@@ -13,7 +13,7 @@ import { IpPacket } from '../wire/packet.js';
 import { protocolName } from '../wire/protocol.js';
 import { shrinkTail } from '../wire/resize.js';
 import { tcpFlagNames } from '../wire/tcp.js';
-import { udpToTcp } from '../wire/tcp-udp-transform.js';
+import { carriedTcpPayload, udpToTcp } from '../wire/tcp-udp-transform.js';
 
 /**
  * Decode one whole packet for people and tools: IP, transport, HMAC signature, SVR metadata and
@@ -268,8 +268,10 @@ export function inspectPacket(
     if (s.reason) out.error = errorJson(s.reason);
   }
 
-  let payloadAt = pkt.payloadOffset;
-  const md = decodeMetadata(pkt.b, pkt.payloadOffset, pkt.end, opts.cipher);
+  // SD-32: a TCP segment carried as UDP (4.2.7) has its metadata after the whole TCP header.
+  const carried = pkt.isUdp && !hasCookie(pkt.b, pkt.payloadOffset, pkt.end) ? carriedTcpPayload(pkt) : -1;
+  let payloadAt = carried >= 0 && hasCookie(pkt.b, carried, pkt.end) ? carried : pkt.payloadOffset;
+  const md = decodeMetadata(pkt.b, payloadAt, pkt.end, opts.cipher);
   if (typeof md === 'number') {
     if (md !== DropReason.MetadataNotPresent && !out.error)
       out.error = errorJson(

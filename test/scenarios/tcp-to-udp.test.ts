@@ -7,6 +7,7 @@ import { SYN_WITH_PAYLOAD } from '../../src/emu/middlebox.js';
 import type { Segment } from '../../src/emu/segment.js';
 import { echoServer } from '../../src/emu/servers.js';
 import { chain3, exampleConfig, figure2 } from '../../src/emu/topologies.js';
+import { inspectPacket } from '../../src/inspect/packet.js';
 import type { SvrRouter } from '../../src/router/router.js';
 import { BfdState } from '../../src/wire/bfd.js';
 import { decodeMetadata, findTlv, hasCookie } from '../../src/wire/metadata/block.js';
@@ -97,6 +98,9 @@ test('[R-4.2.7-a] [R-4.6.3-a] [R-4.6.3-b] 2.4 "Pathway Obstructions": the probes
     withMd.every((p) => hasTlv12(p.frame)),
     'TLV 12 in every metadata block',
   );
+  // `svr packet` reads such a datagram: the metadata after the carried header, TCP restored.
+  const shown = inspectPacket(withMd[0].frame);
+  assert.ok(shown.metadata && shown.restoredTcp, JSON.stringify(shown.error));
   assert.equal(
     f.segments.mpls.counters.get(`dropped:filter:${SYN_WITH_PAYLOAD}`),
     probesDropped,
