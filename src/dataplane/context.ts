@@ -81,6 +81,8 @@ export interface DataPlaneStats {
   probesSent: number;
   probesReceived: number;
   icmpSent: number;
+  /** ICMP errors about session packets sent back along their sessions (6.6). */
+  icmpRelayed: number;
 }
 
 export interface DataPlaneOptions {
@@ -157,6 +159,7 @@ export class DataPlaneContext {
     probesSent: 0,
     probesReceived: 0,
     icmpSent: 0,
+    icmpRelayed: 0,
   };
 
   /** Interface index by name. */

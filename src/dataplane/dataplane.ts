@@ -29,6 +29,7 @@ import { rewriteFull, rewriteV4, rewriteV6 } from '../wire/translation.js';
 import { DataPlaneContext, type DataPlaneOptions, Flag, leavesAsUdp } from './context.js';
 import { newSession, toRouter } from './first-packet.js';
 import { sendDisableForwardMetadata, sendIcmpError, sendMetadataAlone } from './generated.js';
+import { icmpErrorLocation, relayIcmpError, timeExceededToPeer } from './icmp-errors.js';
 import { contextOfMetadata, forwardMetadata, reverseMetadata } from './metadata-build.js';
 import { moveSession } from './session-move.js';
 
@@ -163,7 +164,8 @@ export class DataPlane {
     const inPath = s.inPath(wing);
     // 4.6.3: on a path that carries the TCP session as UDP, the TCP header travels whole inside
     // the datagram and metadata follows it; the signature covers the datagram as it came.
-    const asUdp = pkt.isUdp && leavesAsUdp(s.flags(id), wing ^ 1);
+    // (A UDP packet with metadata right after its header is a control packet: 6.6's carrier.)
+    const asUdp = pkt.isUdp && leavesAsUdp(s.flags(id), wing ^ 1) && !payloadHasCookie(pkt);
     const mdAt = asUdp ? carriedTcpPayload(pkt) : pkt.payloadOffset;
     if (mdAt < 0) {
       ctx.drop(pb, DropReason.TcpBadDataOffset);
@@ -209,6 +211,11 @@ export class DataPlane {
       const md = decoded ?? decodeMetadata(pkt.b, pkt.payloadOffset, pkt.end, key?.cipher);
       if (typeof md === 'number') {
         ctx.drop(pb, md, true, { path: inPath, session: id });
+        return;
+      }
+      const icmpFrom = icmpErrorLocation(md);
+      if (icmpFrom) {
+        relayIcmpError(this, pb, pkt, wing, md.blockLength, icmpFrom); // 6.6
         return;
       }
       if (md.tlvs.length > 0) ctx.stats.metadataReceived++;
@@ -278,6 +285,7 @@ export class DataPlane {
     const s = ctx.sessions;
     const id = wing >>> 1;
     if (pkt.ttl <= 1) {
+      this.timeExceeded(pkt, wing);
       ctx.drop(pb, DropReason.TtlExpired);
       return;
     }
@@ -385,12 +393,24 @@ export class DataPlane {
   toLan(pb: PacketBuffer, pkt: IpPacket, wing: number, changed: boolean): void {
     const ctx = this.ctx;
     if (pkt.ttl <= 1) {
+      this.timeExceeded(pkt, wing);
       ctx.drop(pb, DropReason.TtlExpired);
       return;
     }
     ctx.sessions.wingOutput(wing, ctx.out, 0);
     this.translate(pkt, wing, ctx.out, changed);
     ctx.sendVia(ctx.sessions.nextHop(wing), pb);
+  }
+
+  /**
+   * A session packet whose TTL ran out here: time exceeded to its source, back along the session
+   * when it came from a peer (6.6), else straight back on the LAN it came from.
+   */
+  private timeExceeded(pkt: IpPacket, wing: number): void {
+    const ctx = this.ctx;
+    const s = ctx.sessions;
+    if (s.inPath(wing) >= 0) timeExceededToPeer(this, pkt, wing);
+    else sendIcmpError(ctx, pkt, ctx.nextHops.get(s.nextHop(wing ^ 1)).iface, 'time-exceeded');
   }
 
   /** Rewrite to a wing's output: with the saved deltas (fast path) unless bytes changed. */

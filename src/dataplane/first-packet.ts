@@ -20,6 +20,7 @@ import { Translation } from '../wire/translation.js';
 import { type DataPlaneContext, Flag, type TransitInfo } from './context.js';
 import type { DataPlane } from './dataplane.js';
 import { answerEcho, requestMetadata, sendIcmpError, sendMoveControl } from './generated.js';
+import { carrierWing, icmpErrorFromNetwork, icmpErrorLocation, relayIcmpError } from './icmp-errors.js';
 import { contextKey, contextOfMetadata } from './metadata-build.js';
 import type { PathState } from './paths.js';
 import { nextHopToward, pathNextHop, routeHop } from './routing.js';
@@ -124,6 +125,8 @@ export function newSession(dp: DataPlane, pb: PacketBuffer, pkt: IpPacket, iface
     ctx.drop(pb, DropReason.TtlExpired);
     return;
   }
+  // 6.6: an ICMP error about a packet of a session goes back along the session.
+  if (pkt.isIcmp && pkt.icmp.isError && icmpErrorFromNetwork(dp, pb, pkt, iface)) return;
   const src =
     pkt.version === 4
       ? Uint8Array.of(
@@ -322,6 +325,8 @@ export function toRouter(dp: DataPlane, pb: PacketBuffer, pkt: IpPacket, iface: 
     answerEcho(ctx, pb, pkt, iface);
     return;
   }
+  // 6.6: an error about a session packet this router sent from one of its own addresses (NAT).
+  if (pkt.isIcmp && pkt.icmp.isError && icmpErrorFromNetwork(dp, pb, pkt, iface)) return;
   const control = ctx.control;
   if (control && pkt.isUdp && pkt.dstPort === control.port && ctx.ifaceWan[iface]) {
     control.receive(pb, pkt, iface); // 5.1: BFD on the waypoint
@@ -400,6 +405,14 @@ function peerFirstPacket(
   if (asUdp && !findTlv(md, TlvType.TcpSynPacket)) {
     // 4.2.7: a transformed session says so in TLV 12; without it the datagram is not ours.
     ctx.drop(pb, DropReason.MetadataMissingRequiredTlv, true, detail);
+    return;
+  }
+  const icmpFrom = icmpErrorLocation(md);
+  if (icmpFrom) {
+    // 6.6: an ICMP error carried back along a TCP session (its carrier is UDP).
+    const wing = carrierWing(dp, pkt, md.blockLength);
+    if (wing < 0) ctx.drop(pb, DropReason.NoSessionOnWaypoint, true, detail);
+    else relayIcmpError(dp, pb, pkt, wing, md.blockLength, icmpFrom);
     return;
   }
   const control = findTlv(md, TlvType.ControlMessage);

@@ -107,13 +107,13 @@ export function controlPacket(
   protocol: number,
   srcPort: number,
   dstPort: number,
-  o: { tcp?: TcpNumbers; ttl?: number } = {},
+  o: { tcp?: TcpNumbers; ttl?: number; payload?: Uint8Array } = {},
 ): { pb: PacketBuffer; pkt: IpPacket } | undefined {
   const l4: PacketSpec['l4'] =
     protocol === IPPROTO_TCP
       ? { protocol: 'tcp', srcPort, dstPort, flags: TCP_ACK, ...o.tcp }
       : { protocol: 'udp', srcPort, dstPort };
-  const pb = buildPacketBuffer({ src, dst, l4, ttl: o.ttl });
+  const pb = buildPacketBuffer({ src, dst, l4, ttl: o.ttl, payload: o.payload });
   const pkt = new IpPacket();
   return pkt.parse(pb.data, pb.start, pb.end - pb.start) ? undefined : { pb, pkt };
 }

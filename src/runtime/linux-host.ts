@@ -10,6 +10,7 @@ import { CommandError, run } from './command.js';
  *
  *   rule 100/120/140+i  iif <device> ipproto udp/tcp/icmp  lookup 10000+i
  *   rule 200+i          iif <tun>                          lookup 10100+i
+ *   rule 300+i          from <interface address>           lookup 10100+i
  *   rule 500            lookup local  (moved from pref 0, so the rules above come first)
  *   rule 600+i          iif <device>                       lookup 10000+i
  *   table 10000+i: default dev <tun>
@@ -44,6 +45,9 @@ const PROTO_RULES: readonly (readonly [number, string])[] = [
   [140, 'icmp'],
 ];
 const RULE_OUT = 200;
+const RULE_FROM = 300;
+/** Interface addresses per family a cleanup after a crash expects at most (one rule each). */
+const MAX_ADDRESSES = 4;
 const RULE_LOCAL = 500;
 const RULE_REST = 600;
 const TABLE_IN = 10000;
@@ -118,6 +122,11 @@ export function planHost(
       // After it: everything else that is not for the router itself.
       rule(RULE_REST, 'iif', device, 'lookup', String(TABLE_IN + i));
       rule(RULE_OUT, 'iif', tun, 'lookup', String(TABLE_OUT + i));
+      // What the kernel itself sends from the interface's addresses (a time exceeded for a packet
+      // that reached a waypoint with TTL 1, 6.6) leaves by the interface's routes too.
+      for (const a of ifc.addresses)
+        if (`-${a.address.version}` === f)
+          rule(RULE_FROM, 'from', ipToString(a.address), 'lookup', String(TABLE_OUT + i));
       setup.push(['ip', f, 'route', 'replace', 'default', 'dev', tun, 'table', String(TABLE_IN + i)]);
     }
     for (const a of ifc.addresses)
@@ -171,6 +180,8 @@ export function cleanupCommands(count: number, families: readonly (4 | 6)[]): st
     for (let i = 0; i < count; i++) {
       for (const pref of [...PROTO_RULES.map(([k]) => k), RULE_OUT, RULE_REST])
         out.push(['ip', f, 'rule', 'del', 'pref', String(pref + i)]);
+      for (let k = 0; k < MAX_ADDRESSES; k++)
+        out.push(['ip', f, 'rule', 'del', 'pref', String(RULE_FROM + i)]);
       out.push(['ip', f, 'route', 'flush', 'table', String(TABLE_IN + i)]);
       out.push(['ip', f, 'route', 'flush', 'table', String(TABLE_OUT + i)]);
     }

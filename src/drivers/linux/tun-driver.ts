@@ -167,6 +167,7 @@ export class TunDriver implements Driver {
         }
         if (pb.gsoSize > 0) this.counters.rxSuperPackets++;
       }
+      compensateTtl(pb); // the data plane's own decrement is the router's hop
       b.packets.push(pb);
       b.iface[count++] = iface;
     }
@@ -211,7 +212,7 @@ export class TunDriver implements Driver {
       this.give(packet);
       return;
     }
-    compensateTtl(packet);
+    compensateTtl(packet); // what the kernel takes forwarding it from the TUN
     const c = this.coalescers[iface];
     if (this.inBatch && packet.gsoSize === 0) {
       if (c.add(packet)) {

@@ -113,9 +113,11 @@ export function txHeader(pb: PacketBuffer, hdr: Uint8Array): boolean {
 }
 
 /**
- * Undo the kernel's TTL decrement on the way out. A TUN router's packets cross the kernel's
- * forwarding twice (interface to TUN, TUN to interface); the first decrement stands for the
- * router's own hop, the second is taken back here so a router counts as one hop (traceroute).
+ * Undo one kernel TTL decrement. A TUN router's packets cross the kernel's forwarding twice
+ * (interface to TUN, TUN to interface), and the data plane decrements as any router does
+ * (R-4.6.4-g); the driver gives one back on the way in and one on the way out, so a router
+ * counts as one hop (traceroute). A packet that arrives with TTL 1 never reaches the TUN: the
+ * kernel answers it with time exceeded from the interface's address, as the router would.
  */
 export function compensateTtl(pb: PacketBuffer): void {
   const d = pb.data;
