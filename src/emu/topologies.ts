@@ -15,7 +15,7 @@ import { attachSvrRouters, type SvrRoutersOptions, settlePeering } from './svr-n
  * chain, with hosts where the configurations expect them. Scenario tests and `svr demo` use them.
  */
 
-export function exampleConfig(name: 'figure2' | 'chain3'): AuthorityModel {
+export function exampleConfig(name: 'figure2' | 'chain3' | 'diamond'): AuthorityModel {
   const path = fileURLToPath(new URL(`../../../examples/${name}.yaml`, import.meta.url));
   const r = loadConfigFile(path);
   if (!r.ok) throw new Error(`examples/${name}.yaml: ${r.errors.map((e) => e.message).join('; ')}`);
@@ -174,6 +174,76 @@ export function chain3(o: TopologyOptions = {}): Chain3 {
     b: routers.get('b') as SvrRouter,
     c: routers.get('c') as SvrRouter,
     segments: { clients, ab, bc, servers },
+    client: net.host('client', {
+      interfaces: [{ segment: clients, address: '172.16.10.5/24', gateway: '172.16.10.1' }],
+    }),
+    server: net.host('server', {
+      interfaces: [{ segment: servers, address: '172.16.30.80/24', gateway: '172.16.30.1' }],
+    }),
+  };
+}
+
+export interface Diamond {
+  readonly net: Network;
+  readonly authority: AuthorityModel;
+  readonly a: SvrRouter;
+  readonly b: SvrRouter;
+  readonly c: SvrRouter;
+  readonly d: SvrRouter;
+  readonly segments: {
+    readonly clients: Segment;
+    readonly ab: Segment;
+    readonly ac: Segment;
+    readonly bd: Segment;
+    readonly cd: Segment;
+    readonly servers: Segment;
+  };
+  readonly client: Host;
+  readonly server: Host;
+}
+
+/**
+ * examples/diamond.yaml, the draft's RTR-A..D (6.1): clients behind A, servers behind D, middle
+ * routers B and C each peered with both; sessions prefer A-C-D.
+ */
+export function diamond(o: TopologyOptions = {}): Diamond {
+  const authority = o.authority ?? exampleConfig('diamond');
+  const net = new Network({ seed: o.seed ?? 1 });
+  const clients = net.segment('clients', { latencyMs: 0.1 });
+  const ab = net.segment('ab', { latencyMs: 5 });
+  const ac = net.segment('ac', { latencyMs: 5 });
+  const bd = net.segment('bd', { latencyMs: 5 });
+  const cd = net.segment('cd', { latencyMs: 5 });
+  const servers = net.segment('servers', { latencyMs: 0.1 });
+  const routers = attachSvrRouters(net, {
+    authority,
+    links: {
+      'a.clients': clients,
+      'a.ab': ab,
+      'a.ac': ac,
+      'b.ab': ab,
+      'b.bd': bd,
+      'c.ac': ac,
+      'c.cd': cd,
+      'd.bd': bd,
+      'd.cd': cd,
+      'd.servers': servers,
+    },
+    encryptMetadata: o.encryptMetadata,
+    onEvent: o.onEvent,
+    peering: o.peering,
+    credentials: o.credentials,
+  });
+  if (o.peering !== 'static' && (o.settle ?? true)) settlePeering(net, routers.values());
+  const r = (n: string) => routers.get(n) as SvrRouter;
+  return {
+    net,
+    authority,
+    a: r('a'),
+    b: r('b'),
+    c: r('c'),
+    d: r('d'),
+    segments: { clients, ab, ac, bd, cd, servers },
     client: net.host('client', {
       interfaces: [{ segment: clients, address: '172.16.10.5/24', gateway: '172.16.10.1' }],
     }),

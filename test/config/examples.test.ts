@@ -211,3 +211,25 @@ test('configSummary: authority, security, counts and per-router interfaces, path
   assert.match(s, /https -> local; egress nat to 172\.15\.11\.101, 172\.15\.11\.102, 172\.15\.11\.103/);
   assert.match(s, /198\.51\.100\.8\/32 via 192\.0\.2\.254 on lte/);
 });
+
+test('diamond.yaml: RTR-A..D, two middle routers each peered with A and D, the primary vector cheaper', () => {
+  const c = load('diamond.yaml');
+  assert.deepEqual(
+    c.routers.map((r) => r.name),
+    ['a', 'b', 'c', 'd'],
+  );
+  assert.deepEqual(
+    router(c, 'a').peers.map((p) => [p.name, p.paths[0].vector]),
+    [
+      ['b', 'backup'],
+      ['c', 'primary'],
+    ],
+  );
+  assert.deepEqual(
+    [...(c.servicePolicies[0]?.vectorCosts ?? [])],
+    [
+      ['primary', 10],
+      ['backup', 20],
+    ],
+  );
+});
