@@ -167,7 +167,6 @@ function sendOnWing(
 export function sendDisableForwardMetadata(dp: DataPlane, id: number): void {
   const ctx = dp.ctx;
   const wing = id * 2 + 1;
-  if (ctx.sessions.familyOf(id) !== 4) return; // the generated packet is built for IPv4 waypoints
   const c = wirePacket(ctx, wing);
   if (!c) return;
   const to = packetDestination(c.pkt);
@@ -202,7 +201,6 @@ export function sendMetadataAlone(dp: DataPlane, pkt: IpPacket, wing: number, ke
 export function sendKeepAlive(dp: DataPlane, wing: number): boolean {
   const ctx = dp.ctx;
   const s = ctx.sessions;
-  if (s.familyOf(wing >>> 1) !== 4) return false; // the generated packet is built for IPv4 waypoints
   const c = wirePacket(ctx, wing);
   const keyId = s.outKeyId(wing);
   const tlvs: Tlv[] = [
@@ -219,7 +217,6 @@ export function sendKeepAlive(dp: DataPlane, wing: number): boolean {
  */
 export function sendMoveControl(dp: DataPlane, wing: number): boolean {
   const ctx = dp.ctx;
-  if (ctx.sessions.familyOf(wing >>> 1) !== 4) return false; // built for IPv4 waypoints
   const c = wirePacket(ctx, wing);
   if (!c || !sendOnWing(dp, wing, c, moveTlvs(ctx, wing), ctx.sessions.outKeyId(wing), true)) return false;
   ctx.stats.metadataSent++;
@@ -246,14 +243,16 @@ function moveTlvs(ctx: DataPlaneContext, wing: number): Tlv[] {
 export function requestMetadata(dp: DataPlane, pkt: IpPacket, path: number, keyId: number): boolean {
   const ctx = dp.ctx;
   const ps = ctx.paths.get(path);
-  if (!ps || pkt.version !== 4 || (!pkt.isTcp && !pkt.isUdp)) return false;
+  if (!ps || (!pkt.isTcp && !pkt.isUdp)) return false;
   const seen = ctx.metadataRequests;
-  const tuple = `${pkt.ip4.src}:${pkt.srcPort}>${pkt.ip4.dst}:${pkt.dstPort}/${pkt.protocol}`;
+  const from = packetSource(pkt);
+  const to = packetDestination(pkt);
+  const tuple = `${ipToString(from)}:${pkt.srcPort}>${ipToString(to)}:${pkt.dstPort}/${pkt.protocol}`;
   const now = ctx.now();
   if (now - (seen.get(tuple) ?? -Infinity) < 1000) return false;
   if (seen.size > 4096) seen.clear();
   seen.set(tuple, now);
-  const c = controlPacket(packetDestination(pkt), packetSource(pkt), pkt.protocol, pkt.dstPort, pkt.srcPort);
+  const c = controlPacket(to, from, pkt.protocol, pkt.dstPort, pkt.srcPort);
   if (!c) return false;
   const tlvs: Tlv[] = [
     { type: TlvType.SecurityIdentifier, securityId: keyId },

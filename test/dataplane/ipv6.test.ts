@@ -4,6 +4,7 @@ import { ipv6ToString } from '../../src/base/address.js';
 import { buildPacket } from '../../src/wire/builder.js';
 import { ICMP6_ECHO_REPLY, ICMP6_ECHO_REQUEST } from '../../src/wire/icmp.js';
 import { payloadHasCookie } from '../../src/wire/metadata/insert.js';
+import { IpPacket } from '../../src/wire/packet.js';
 import { TCP_ACK, TCP_PSH, TCP_SYN } from '../../src/wire/tcp.js';
 import { lab, parsed } from '../../testlib/dataplane-harness.js';
 
@@ -13,19 +14,20 @@ tenants: [{ name: eng }]
 services:
   - { name: web6, addresses: ["2001:db8:20::/48"], protocol: tcp, ports: ["443"], access: { allow: [eng] } }
   - { name: ping6, addresses: ["2001:db8:20::/48"], protocol: icmp, access: { allow: [eng] } }
+  - { name: log6, addresses: ["2001:db8:20::/48"], protocol: udp, ports: ["514"], access: { allow: [eng] } }
 routers:
   - name: east
     interfaces:
       - { name: lan, role: lan, addresses: ["2001:db8:10::1/64"], tenant: eng }
       - { name: wan, role: wan, addresses: ["2001:db8:ff::1/64"] }
     peers: [{ name: west, paths: [{ interface: wan, address: "2001:db8:ff::2", vector: core }] }]
-    serviceRoutes: [{ service: web6, peer: west }, { service: ping6, peer: west }]
+    serviceRoutes: [{ service: web6, peer: west }, { service: ping6, peer: west }, { service: log6, peer: west }]
   - name: west
     interfaces:
       - { name: wan, role: wan, addresses: ["2001:db8:ff::2/64"] }
       - { name: servers, role: lan, addresses: ["2001:db8:20::1/64"] }
     peers: [{ name: east, paths: [{ interface: wan, address: "2001:db8:ff::1", vector: core }] }]
-    serviceRoutes: [{ service: web6, local: true }, { service: ping6, local: true }]
+    serviceRoutes: [{ service: web6, local: true }, { service: ping6, local: true }, { service: log6, local: true }]
 `;
 
 test('IPv6: a TCP session across two routers, waypoints on the wire, original addresses restored, fast path after', () => {
@@ -113,4 +115,71 @@ test('IPv6: ICMPv6 echo crosses as UDP and comes back', () => {
   east.driver.deliver(1, west.driver.take()[0].bytes);
   const rep = parsed(east.driver.take()[0].bytes);
   assert.ok(rep.isIcmp && rep.icmp.type === ICMP6_ECHO_REPLY && rep.l4ChecksumValid());
+});
+
+test('IPv6: 3.7.7 a one-way UDP flow: West makes the TLV 18 control packet on the IPv6 waypoints and East consumes it', () => {
+  const l = lab(V6);
+  const east = l.routers.get('east');
+  const west = l.routers.get('west');
+  assert.ok(east && west);
+  const control: Uint8Array[] = [];
+  for (let i = 0; i < 11; i++) {
+    east.driver.deliver(
+      0,
+      buildPacket({
+        src: '2001:db8:10::5',
+        dst: '2001:db8:20::80',
+        l4: { protocol: 'udp', srcPort: 4000, dstPort: 514 },
+        payload: new Uint8Array(30),
+      }),
+    );
+    for (const p of east.driver.take()) west.driver.deliver(0, p.bytes);
+    for (const p of west.driver.take()) if (p.iface === 0) control.push(p.bytes);
+  }
+  assert.equal(control.length, 1, 'one control packet back to East');
+  const c = parsed(control[0]);
+  assert.equal(c.version, 6);
+  assert.equal(ipv6ToString(c.ip6.srcBytes()), '2001:db8:ff::2');
+  assert.equal(ipv6ToString(c.ip6.dstBytes()), '2001:db8:ff::1');
+  assert.ok(c.isUdp && payloadHasCookie(c) && c.l4ChecksumValid());
+  east.driver.deliver(1, control[0]);
+  assert.equal(east.router.dataPlane.ctx.stats.controlReceived, 1);
+  assert.deepEqual(east.router.dataPlane.ctx.drops.snapshot(), {});
+});
+
+test("[R-6.6-a] IPv6: 6.6 a packet whose hop limit runs out at West: the time exceeded goes back to East in TLV 21 and reaches the client from West's waypoint, quoting what it sent", () => {
+  const l = lab(V6);
+  const east = l.routers.get('east');
+  const west = l.routers.get('west');
+  assert.ok(east && west);
+  const C = '2001:db8:10::5';
+  east.driver.deliver(
+    0,
+    buildPacket({
+      src: C,
+      dst: '2001:db8:20::80',
+      ttl: 2,
+      l4: { protocol: 'udp', srcPort: 4001, dstPort: 514 },
+      payload: new Uint8Array(8),
+    }),
+  );
+  const [toWest] = east.driver.take();
+  assert.ok(toWest);
+  west.driver.deliver(0, toWest.bytes);
+  const [carrier] = west.driver.take();
+  assert.ok(carrier, JSON.stringify(west.router.dataPlane.ctx.drops.snapshot()));
+  assert.equal(west.router.dataPlane.ctx.stats.icmpRelayed, 1);
+  east.driver.deliver(1, carrier.bytes);
+  const [err] = east.driver.take();
+  assert.ok(err, JSON.stringify(east.router.dataPlane.ctx.drops.snapshot()));
+  const e = parsed(err.bytes);
+  assert.ok(e.isIcmp && e.icmp.isError && e.l4ChecksumValid());
+  assert.equal(e.icmp.type, 3, 'ICMPv6 time exceeded');
+  assert.equal(ipv6ToString(e.ip6.srcBytes()), '2001:db8:ff::2');
+  assert.equal(ipv6ToString(e.ip6.dstBytes()), C);
+  const q = new IpPacket();
+  assert.equal(q.parse(err.bytes, e.icmp.quotedOffset, err.bytes.length - e.icmp.quotedOffset, true), 0);
+  assert.equal(ipv6ToString(q.ip6.srcBytes()), C);
+  assert.equal(q.srcPort, 4001);
+  assert.equal(q.dstPort, 514);
 });
