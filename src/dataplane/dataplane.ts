@@ -231,8 +231,10 @@ export class DataPlane {
       if (control) {
         // 4.2.4: a packet the adjacent peer made for us: interpreted here, never forwarded.
         // 2.10: the peer lost this session's state and asks for first-packet metadata again.
-        if (control.reason === ControlReason.EnableMetadata)
-          flags |= (wing & 1) === 1 ? Flag.ForwardMetadata : Flag.ReverseMetadata;
+        const owed = (wing & 1) === 1 ? Flag.ForwardMetadata : Flag.ReverseMetadata;
+        if (control.reason === ControlReason.EnableMetadata) flags |= owed;
+        // 7.3.6 "Turn Off Metadata" on this five-tuple (metadata enabled to recover state, say).
+        else if (control.reason === ControlReason.DisableMetadata) flags &= ~owed;
         s.setFlags(id, flags);
         ctx.stats.controlReceived++;
         ctx.driver.release(pb);

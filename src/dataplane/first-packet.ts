@@ -353,7 +353,9 @@ export function toRouter(dp: DataPlane, pb: PacketBuffer, pkt: IpPacket, iface: 
     const sid = ctx.keys.current(ctx.paths.get(path)?.model.peer ?? '')?.securityId ?? 0;
     const signedAll = ctx.authority.security.hmac.scope === 'all';
     const genuine = signedAll && sid !== 0 && dp.verify(pb, pkt, path, sid, false) === DropReason.None;
-    if (genuine && requestMetadata(dp, pkt, path, sid)) {
+    if (genuine) {
+      // The peer's own packet: lost state here, not an attack (a request may already be out).
+      requestMetadata(dp, pkt, path, sid);
       ctx.drop(pb, DropReason.NoSessionOnWaypoint);
       return;
     }
