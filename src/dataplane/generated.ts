@@ -252,7 +252,12 @@ export function requestMetadata(dp: DataPlane, pkt: IpPacket, path: number, keyI
   if (now - (seen.get(tuple) ?? -Infinity) < 1000) return false;
   if (seen.size > 4096) seen.clear();
   seen.set(tuple, now);
-  const c = controlPacket(to, from, pkt.protocol, pkt.dstPort, pkt.srcPort);
+  // A TCP request carries the numbers a reply to the packet would, so a stateful NAT on the path
+  // takes it as part of the flow and translates it (a zero sequence falls outside its window).
+  const tcp = pkt.isTcp
+    ? { seq: pkt.tcp.ack, ack: (pkt.tcp.seq + pkt.payloadLength) >>> 0, window: pkt.tcp.window }
+    : undefined;
+  const c = controlPacket(to, from, pkt.protocol, pkt.dstPort, pkt.srcPort, { tcp });
   if (!c) return false;
   const tlvs: Tlv[] = [
     { type: TlvType.SecurityIdentifier, securityId: keyId },

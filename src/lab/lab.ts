@@ -126,6 +126,8 @@ function buildNetwork(t: LabTopology): void {
     // Keep the lab's namespaces quiet: no IPv6 autoconfiguration chatter on the links.
     sysctl(n, 'net.ipv6.conf.all.disable_ipv6', 1);
     sysctl(n, 'net.ipv6.conf.default.disable_ipv6', 1);
+    // traceroute's errors from the lab's routers are not rate-limited (1 per second by default).
+    sysctl(n, 'net.ipv4.icmp_ratelimit', 0);
   }
   for (const l of t.links) veth(l.a[0], l.a[1], l.b[0], l.b[1]);
   for (const b of t.bridges) {

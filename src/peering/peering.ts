@@ -9,6 +9,7 @@ import {
   BFD_CONTROL_LENGTH,
   BfdControl,
   type BfdControlFields,
+  BfdDiag,
   BfdState,
   writeBfdControl,
 } from '../wire/bfd.js';
@@ -537,7 +538,7 @@ export class Peering {
       this.now(),
       'info',
       'bfd-state',
-      `path ${p.d.vector} to ${p.d.peer}: ${BfdState[from]} -> ${BfdState[to]}`,
+      `path ${p.d.vector} to ${p.d.peer}: ${BfdState[from]} -> ${BfdState[to]}${diag ? ` (${BfdDiag[diag] ?? diag})` : ''}`,
       {
         path: p.d.id,
         from: BfdState[from],

@@ -14,7 +14,8 @@ import { CommandError, run } from './command.js';
  *   rule 500            lookup local  (moved from pref 0, so the rules above come first)
  *   rule 600+i          iif <device>                       lookup 10000+i
  *   table 10000+i: default dev <tun>
- *   table 10100+i: the router's routes out of <device> (connected, static, peer paths)
+ *   table 10100+i: the router's routes out of <device> (connected, static, peer paths), and
+ *                  an unreachable default so nothing falls through to another interface
  *
  * so everything arriving on a router interface, waypoint traffic and BFD included, reaches the
  * router rather than the kernel's own stack (moveLocalRule), and what the router sends leaves by the interface
@@ -92,6 +93,9 @@ export function planHost(
   setup.push(['sysctl', '-qw', 'net.ipv4.conf.all.rp_filter=0']);
   setup.push(['sysctl', '-qw', 'net.ipv4.conf.default.rp_filter=0']);
   setup.push(['sysctl', '-qw', 'net.ipv4.conf.all.send_redirects=0']);
+  // The kernel's own ICMP errors (a packet that reached a waypoint with TTL 1) come from the
+  // interface they answer, so rule 300+i routes them out of it (RFC 1812 4.3.2.4, SD-33).
+  setup.push(['sysctl', '-qw', 'net.ipv4.icmp_errors_use_inbound_ifaddr=1']);
   if (families.has(6)) setup.push(['sysctl', '-qw', 'net.ipv6.conf.all.forwarding=1']);
   model.interfaces.forEach((ifc, i) => {
     const { device, tun } = interfaces[i];
@@ -128,6 +132,21 @@ export function planHost(
         if (`-${a.address.version}` === f)
           rule(RULE_FROM, 'from', ipToString(a.address), 'lookup', String(TABLE_OUT + i));
       setup.push(['ip', f, 'route', 'replace', 'default', 'dev', tun, 'table', String(TABLE_IN + i)]);
+      // What the router sends out of D stays on D: with D down (its routes gone), a lookup that
+      // fell through to the main table would leave by another interface, and a peer would take
+      // this path's BFD for another path's (it did, behind the lab's NAT).
+      setup.push([
+        'ip',
+        f,
+        'route',
+        'replace',
+        'unreachable',
+        'default',
+        'metric',
+        '4294967295',
+        'table',
+        String(TABLE_OUT + i),
+      ]);
     }
     for (const a of ifc.addresses)
       setup.push([

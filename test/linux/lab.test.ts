@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { loadTunNative } from '../../src/drivers/linux/native.js';
-import { type LabState, labDown, labStatus, labUp, readStatus } from '../../src/lab/lab.js';
+import { type LabState, labDown, labStatus, labUp, readStatus, restartRouter } from '../../src/lab/lab.js';
 import { inNs, missingPrograms, namespaces, netnsUnavailable } from '../../src/lab/netns.js';
 import { LAB_PREFIX } from '../../src/lab/topologies.js';
 
@@ -307,6 +307,48 @@ test('[R-2.5-b] 6.1 a path taken down under an iperf3 TCP transfer: BFD takes it
     );
   } finally {
     inNs('svrlab-east', ['ip', 'link', 'set', cut, 'up']);
+  }
+});
+
+test('[R-2.10-a] 2.10 West restarts under an iperf3 TCP transfer on the Internet path, behind the NAT: it asks for metadata, East sends it, the transfer resumes', {
+  skip,
+  timeout: 90_000,
+}, async () => {
+  // Only the Internet path, through the NAT namespace: East's MPLS and LTE links down.
+  for (const dev of ['wan0', 'wan2']) inNs('svrlab-east', ['ip', 'link', 'set', dev, 'down']);
+  try {
+    // BFD takes MPLS and LTE out of service; the Internet path is (back) in service.
+    const usable = (v: string) => routerStatus('east').paths.find((p) => p.vector === v)?.usable;
+    const until = Date.now() + 20_000;
+    while (Date.now() < until && (usable('mpls') || usable('lte') || !usable('internet')))
+      await new Promise((r) => setTimeout(r, 250));
+    assert.ok(usable('internet') && !usable('mpls'), JSON.stringify(routerStatus('east').paths));
+    const iperf = spawn(
+      'ip',
+      ['netns', 'exec', lab.clientNamespace, 'iperf3', '-c', lab.serverAddress, '-t', '25', '-J'],
+      { stdio: ['ignore', 'pipe', 'ignore'] },
+    );
+    let json = '';
+    iperf.stdout?.on('data', (d: Buffer) => {
+      json += d.toString();
+    });
+    const exited = new Promise<number | null>((r) => iperf.once('exit', r));
+    await new Promise((r) => setTimeout(r, 2500));
+    const inet = routerStatus('east').paths.find((p) => p.vector === 'internet');
+    assert.ok((inet?.sessions ?? 0) > 0, JSON.stringify(routerStatus('east').paths));
+    await restartRouter('west', { dir });
+    assert.equal(await exited, 0);
+    const r = JSON.parse(json) as { intervals: { sum: { bytes: number } }[] };
+    // West is back within seconds; the sender's retransmission timer, backed off meanwhile,
+    // decides when the transfer resumes: the last seconds must carry data.
+    const tail = r.intervals.slice(-2).map((i) => i.sum.bytes);
+    assert.ok(
+      tail.every((b) => b > 0),
+      `the last seconds carried ${tail.join(', ')} bytes after West restarted`,
+    );
+    assert.ok((routerStatus('west').stats.controlSent ?? 0) >= 1, 'West asked for metadata');
+  } finally {
+    for (const dev of ['wan0', 'wan2']) inNs('svrlab-east', ['ip', 'link', 'set', dev, 'up']);
   }
 });
 
