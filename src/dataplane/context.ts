@@ -143,6 +143,8 @@ export class DataPlaneContext {
   readonly byContext = new Map<string, number>();
   /** 2.10: when each reversed five-tuple last asked its peer for metadata (one request a second). */
   readonly metadataRequests = new Map<string, number>();
+  /** 6.6: ICMP errors carried or made again in the current second (icmp-errors.ts). */
+  readonly icmpRate = { second: -1, count: 0 };
   private readonly contextOf = new Map<number, string>();
   readonly drops = new DropCounters();
   readonly stats: DataPlaneStats = {

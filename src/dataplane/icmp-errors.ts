@@ -30,6 +30,29 @@ import { controlPacket } from './generated.js';
  * Errors an svr router itself raises about a session packet (its TTL ran out) travel the same way.
  */
 
+/**
+ * RFC 1812 4.3.2.8: a router limits the ICMP errors it sends. This many a second are carried or
+ * made again per router; a flood of forged errors from a LAN costs at most that much signing.
+ */
+export const ICMP_ERRORS_PER_SECOND = 1000;
+
+/** Whether one more error fits this second's budget (counted as a drop when not). */
+function withinRate(dp: DataPlane): boolean {
+  const ctx = dp.ctx;
+  const second = Math.floor(ctx.now() / 1000);
+  const r = ctx.icmpRate;
+  if (r.second !== second) {
+    r.second = second;
+    r.count = 0;
+  }
+  if (r.count >= ICMP_ERRORS_PER_SECOND) {
+    ctx.drop(undefined, DropReason.IcmpRateLimited);
+    return false;
+  }
+  r.count++;
+  return true;
+}
+
 /** Scratch for the quoted packet (errors are rare; one per module is enough). */
 const quoted = new IpPacket();
 
@@ -77,6 +100,7 @@ export function icmpErrorFromNetwork(dp: DataPlane, pb: PacketBuffer, pkt: IpPac
   const icmp = pkt.b.slice(pkt.l4Offset, pkt.end);
   const from = packetSource(pkt);
   ctx.driver.release(pb);
+  if (!withinRate(dp)) return true;
   if (s.outPath(wing) >= 0) sendIcmpCarrier(dp, wing, from, icmp);
   else deliverIcmpError(dp, wing, icmp, from);
   return true;
@@ -92,7 +116,7 @@ export function timeExceededToPeer(dp: DataPlane, pkt: IpPacket, wing: number): 
   const s = ctx.sessions;
   const back = wing ^ 1;
   const path = ctx.paths.get(s.outPath(back));
-  if (!path) return;
+  if (!path || !withinRate(dp)) return;
   const v6 = pkt.version === 6;
   const quoteLen = Math.min(pkt.end - pkt.start, pkt.l4Offset - pkt.start + 8);
   const icmp = new Uint8Array(8 + quoteLen);

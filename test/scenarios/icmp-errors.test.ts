@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { loadConfigText } from '../../src/config/load.js';
+import { ICMP_ERRORS_PER_SECOND } from '../../src/dataplane/icmp-errors.js';
+import { icmpErrorPacket } from '../../src/emu/icmp.js';
 import { chain3, figure2 } from '../../src/emu/topologies.js';
 import { payloadHasCookie } from '../../src/wire/metadata/insert.js';
 import { IpPacket } from '../../src/wire/packet.js';
@@ -165,4 +167,29 @@ test('[R-6.6-a] 6.6 an error raised between the routers (the LTE carrier) about 
     '172.15.11.20 3/3', // logsvc: nothing listens on 514
   ]);
   assert.equal(f.carrier.counters.get('ttl-expired'), 1);
+});
+
+test('6.6, RFC 1812 4.3.2.8: a flood of ICMP errors quoting a session is carried back at most 1000 a second; the rest are counted drops', () => {
+  const f = figure2({ seed: 75 });
+  let seen: IpPacket | undefined;
+  f.logsvc.onPacket = (p) => {
+    if (p.isUdp && !seen) {
+      seen = new IpPacket();
+      seen.parse(p.b.slice(p.start, p.end), 0, p.end - p.start);
+    }
+  };
+  const rx = f.logsvc.udpBind(514); // listening: no error of its own
+  rx.onMessage = () => {};
+  f.client.udpBind(40900).sendTo('172.15.11.20', 514, new Uint8Array(20));
+  f.net.run(500);
+  assert.ok(seen, 'logsvc got the datagram');
+  const err = icmpErrorPacket(seen, { version: 4, v4: 0xac0f0b14 }, 'port-unreachable');
+  assert.ok(err);
+  const before = f.client.icmpErrors.length;
+  for (let i = 0; i < 1500; i++) f.logsvc.send(err);
+  f.net.run(500);
+  const west = f.west.dataPlane.ctx;
+  assert.equal(west.stats.icmpRelayed, ICMP_ERRORS_PER_SECOND);
+  assert.equal(west.drops.snapshot()['icmp-rate-limited'], 500);
+  assert.equal(f.client.icmpErrors.length - before, ICMP_ERRORS_PER_SECOND);
 });
