@@ -17,6 +17,7 @@ import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP } from '../wire/
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../wire/tcp.js';
 import { Translation } from '../wire/translation.js';
 import { type DataPlaneContext, Flag, type TransitInfo } from './context.js';
+import { pathMetricsFirstPacket } from './path-metrics.js';
 import type { DataPlane } from './dataplane.js';
 import { answerEcho, requestMetadata, sendIcmpError, sendMoveControl } from './generated.js';
 import { contextKey, contextOfMetadata } from './metadata-build.js';
@@ -229,7 +230,7 @@ export function choosePeerLeg(
   flowSource: IpAddress,
 ): PeerLeg | DropReason {
   const cands = ctx.paths
-    .candidates(ids)
+    .candidates(ids, ctx.now())
     .map((c) => (ctx.keys.current(ctx.paths.get(c.id)?.model.peer ?? '') ? c : { ...c, up: false }));
   const choice = selectPath(
     cands,
@@ -399,6 +400,7 @@ function peerFirstPacket(
       return;
     }
   }
+  pathMetricsFirstPacket(dp, path, md); // 7.3.7 (SD-46)
   const req = checkRequiredTlvs(md, 'forward');
   if (req) {
     ctx.drop(pb, req, true, detail);
