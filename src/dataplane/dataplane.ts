@@ -344,7 +344,8 @@ export class DataPlane {
     } else {
       // 7.3.7: TLV 26 in a header-only block, at a colour change or to answer the peer's; it
       // also protects a payload that starts with the cookie.
-      if (path?.metrics.due && markPacket(ctx, path, pb, pkt, mtu - this.signatureLength(true))) signedMetadata = true;
+      if (path?.metrics.due && markPacket(ctx, path, pb, pkt, mtu - this.signatureLength(true)))
+        signedMetadata = true;
       // 4.2.6: a payload that starts with the cookie gets an empty header in front.
       else if (payloadHasCookie(pkt)) {
         const r = protectFalsePositive(pb, pkt);

@@ -17,10 +17,10 @@ import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP } from '../wire/
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../wire/tcp.js';
 import { Translation } from '../wire/translation.js';
 import { type DataPlaneContext, Flag, type TransitInfo } from './context.js';
-import { pathMetricsFirstPacket } from './path-metrics.js';
 import type { DataPlane } from './dataplane.js';
 import { answerEcho, requestMetadata, sendIcmpError, sendMoveControl } from './generated.js';
 import { contextKey, contextOfMetadata } from './metadata-build.js';
+import { pathMetricsFirstPacket } from './path-metrics.js';
 import type { PathState } from './paths.js';
 import { nextHopToward, pathNextHop, routeHop } from './routing.js';
 import { acceptMove } from './session-move.js';

@@ -198,7 +198,14 @@ export class PathMetrics {
       if (n > 1) jitterMs = Math.sqrt(this.rtts.reduce((a, r) => a + (r - mean) ** 2, 0) / (n - 1));
     }
     const lossPercent = sent >= LOSS_MIN_PACKETS ? (100 * lost) / sent : undefined;
-    return { latencyMs, jitterMs, lossPercent, rttSamples: n, lossPackets: sent, updatedAt: this.lastSampleAt };
+    return {
+      latencyMs,
+      jitterMs,
+      lossPercent,
+      rttSamples: n,
+      lossPackets: sent,
+      updatedAt: this.lastSampleAt,
+    };
   }
 
   /** SD-48: BFD's quality with fresh in-line figures in place of its own. */

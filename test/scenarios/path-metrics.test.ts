@@ -3,8 +3,8 @@ import { test } from 'node:test';
 import { ipToString } from '../../src/base/address.js';
 import type { AuthorityModel } from '../../src/config/model.js';
 import type { PathState } from '../../src/dataplane/paths.js';
-import type { SvrRouter } from '../../src/router/router.js';
 import { exampleConfig, type Figure2, figure2 } from '../../src/emu/topologies.js';
+import type { SvrRouter } from '../../src/router/router.js';
 import { decodeMetadata, findTlv } from '../../src/wire/metadata/block.js';
 import { payloadHasCookie } from '../../src/wire/metadata/insert.js';
 import { type PathMetricsTlv, TlvType } from '../../src/wire/metadata/tlv.js';
@@ -88,7 +88,11 @@ test('7.3.7 in-line metrics: TLV 26 both ways on the active path only, latency a
     assert.ok(fig.jitterMs !== undefined && fig.jitterMs < 2, `${r.name}: jitter ${fig.jitterMs}`);
     assert.ok(fig.rttSamples >= 5, `${r.name}: ${fig.rttSamples} RTT samples`);
     assert.deepEqual(r.dataPlane.ctx.drops.snapshot(), {}, `${r.name}: no drops`);
-    assert.equal(path(r, 'internet').metrics.figures(), undefined, `${r.name}: nothing measured on the Internet path`);
+    assert.equal(
+      path(r, 'internet').metrics.figures(),
+      undefined,
+      `${r.name}: nothing measured on the Internet path`,
+    );
   }
   // East sends the data: its loss figure rests on enough packets, and the path lost none.
   const east = path(f.east, 'mpls').metrics.figures();
@@ -136,7 +140,10 @@ test('7.3.7 a one-way flow on a lossy path: the receiver answers with D-bit pack
   assert.ok(west.probesSent >= 5, `${west.probesSent} D-bit answers from West`);
   const dBits = tlv26(mplsCap.packets).filter((x) => x.t.drop);
   assert.ok(dBits.length >= 5, `${dBits.length} D-bit packets on MPLS`);
-  assert.ok(dBits.every((x) => x.src === '203.0.113.89'), 'D-bit packets come from West');
+  assert.ok(
+    dBits.every((x) => x.src === '203.0.113.89'),
+    'D-bit packets come from West',
+  );
   assert.equal(cookies(serverLan.packets), 0, 'no metadata, no D-bit packet reaches the server');
   assert.deepEqual(f.east.dataPlane.ctx.drops.snapshot(), {}, 'East consumed the D-bit packets');
   const fig = path(f.east, 'mpls').metrics.figures();
@@ -151,5 +158,11 @@ test('7.3.7 a one-way flow on a lossy path: the receiver answers with D-bit pack
   assert.ok(f.net.runUntil(t.done, 10_000), `${t.sink.totalBytes()} bytes`);
   t.check();
   const ssh = f.east.sessions().find((r) => r.direction === 'forward' && r.path.startsWith('internet'));
-  assert.ok(ssh, f.east.sessions().map((r) => r.path).join(', '));
+  assert.ok(
+    ssh,
+    f.east
+      .sessions()
+      .map((r) => r.path)
+      .join(', '),
+  );
 });
