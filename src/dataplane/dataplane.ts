@@ -93,6 +93,7 @@ export class DataPlane {
     const s = this.ctx.sessions;
     if (s.outPath(wing) < 0 && s.inPath(wing) < 0) return false;
     if (this.signatureLength(false) > 0) return true;
+    if (this.ctx.paths.paths[s.outPath(wing)]?.metrics.due) return true; // 7.3.7: a mark for one packet
     return (s.flags(wing >>> 1) & (Flag.ForwardMetadata | Flag.ReverseMetadata)) !== 0;
   }
 

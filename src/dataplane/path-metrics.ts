@@ -1,7 +1,7 @@
 import type { PacketBuffer } from '../base/packet-buffer.js';
 import type { TimerHandle } from '../base/scheduler.js';
 import { meanOpinionScore } from '../peering/quality.js';
-import type { PathQuality } from '../policy/path-selection.js';
+import { meetsSla, type PathQuality } from '../policy/path-selection.js';
 import { findTlv, type Metadata } from '../wire/metadata/block.js';
 import { insertMetadata } from '../wire/metadata/insert.js';
 import { type PathMetricsTlv, TlvType } from '../wire/metadata/tlv.js';
@@ -100,6 +100,8 @@ export class PathMetrics {
   private readonly rtts: number[] = [];
   private readonly blocks: { sent: number; lost: number }[] = [];
   private lastSampleAt = Number.NEGATIVE_INFINITY;
+  /** New samples since `takeUpdate` last looked. */
+  private updated = false;
   tlvSent = 0;
   tlvReceived = 0;
   probesSent = 0;
@@ -163,6 +165,7 @@ export class PathMetrics {
         this.rtts.push(rtt);
         if (this.rtts.length > RTT_WINDOW) this.rtts.shift();
         this.lastSampleAt = now;
+        this.updated = true;
       }
     }
     if (this.acked[k] === 0 && (k === this.txColor || k === previousColour(this.txColor))) {
@@ -175,6 +178,7 @@ export class PathMetrics {
         this.blocks.push({ sent, lost: Math.min(lost, sent) });
         if (this.blocks.length > LOSS_WINDOW) this.blocks.shift();
         this.lastSampleAt = now;
+        this.updated = true;
       }
     }
     return fresh;
@@ -221,6 +225,13 @@ export class PathMetrics {
         ? meanOpinionScore(latencyMs, jitterMs, lossPercent)
         : bfd.mos;
     return { latencyMs, jitterMs, lossPercent, mos };
+  }
+
+  /** Whether samples came in since the last call. */
+  takeUpdate(): boolean {
+    const u = this.updated;
+    this.updated = false;
+    return u;
   }
 
   /** Forget samples (the path went down or moved: old figures say nothing of the new one). */
@@ -312,4 +323,19 @@ export function pathMetricsReceived(dp: DataPlane, path: PathState, t: PathMetri
     if (w < 0 || !s.isLive(w >>> 1) || s.outPath(w) < 0 || ctx.paths.get(s.outPath(w)) !== path) return;
     if (sendPathMetricsProbe(dp, w, m.mark(ctx.now(), true))) m.probesSent++;
   });
+}
+
+/**
+ * SD-48: the paths whose in-line figures changed since the last call and now miss some service
+ * policy's SLA (the router then checks the sessions on them, 6.1). Called once a second.
+ */
+export function inlineSlaMisses(ctx: DataPlaneContext): number[] {
+  const out: number[] = [];
+  const now = ctx.now();
+  for (const ps of ctx.paths.paths) {
+    if (!ps?.metrics.takeUpdate()) continue;
+    const q = ps.metrics.blend(ps.quality, now);
+    if (ctx.fib.services.some((svc) => !meetsSla(svc.policy, q))) out.push(ps.model.id);
+  }
+  return out;
 }

@@ -166,3 +166,19 @@ test('7.3.7 a one-way flow on a lossy path: the receiver answers with D-bit pack
       .join(', '),
   );
 });
+
+test('7.3.7 a session on a path whose in-line loss grows past its SLA moves to a path that meets it (6.1, SD-48)', () => {
+  const f = figure2({ seed: 73, peering: 'static', authority: authority({ maxLossPercent: 2 }) });
+  const t = steadyUpload(f, { chunks: 600, size: 1000, everyMs: 20 });
+  assert.ok(f.net.runUntil(() => t.sink.totalBytes() > 50_000, 10_000));
+  const forward = () => f.east.sessions().find((r) => r.direction === 'forward')?.path ?? '';
+  assert.ok(forward().startsWith('mpls'), forward());
+  f.segments.mpls.set({ lossRate: 0.1 });
+  assert.ok(
+    f.net.runUntil(() => forward().startsWith('internet'), 20_000),
+    `on ${forward()}; east mpls ${JSON.stringify(path(f.east, 'mpls').metrics.figures())}`,
+  );
+  assert.equal(f.east.dataPlane.ctx.stats.sessionsMoved, 1);
+  assert.ok(f.net.runUntil(t.done, 60_000), `${t.sink.totalBytes()} bytes`);
+  t.check();
+});
