@@ -108,8 +108,11 @@ export class PathMetrics {
   colourTimer: TimerHandle | undefined;
   replyTimer: TimerHandle | undefined;
 
-  constructor(readonly periodMs: number) {
-    if (periodMs <= 0) this.started = true;
+  readonly periodMs: number;
+
+  constructor(periodMs: number) {
+    this.periodMs = periodMs > 0 ? periodMs : 0; // 0 (or a model without it): off
+    if (this.periodMs === 0) this.started = true;
   }
 
   get enabled(): boolean {
