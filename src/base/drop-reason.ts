@@ -196,7 +196,12 @@ export const DROP_REASONS: readonly DropReasonInfo[] = [
   info('no-session-on-waypoint', '4.6.1', true, 'a packet on a waypoint with neither metadata nor a session'),
   info('unknown-peer', '2.10', true, 'a packet to a waypoint from an address that is no peer path'),
   info('not-for-router', '8.4', false, 'traffic addressed to the router that it does not serve'),
-  info('icmp-rate-limited', '6.6', false, 'more ICMP errors to carry back along sessions than the rate allows'),
+  info(
+    'icmp-rate-limited',
+    '6.6',
+    false,
+    'more ICMP errors to carry back along sessions than the rate allows',
+  ),
   info('tcp-not-syn', '3.7', false, "a TCP packet without a session that is not a SYN can't start one"),
   info('unknown-service', '4.6.5.1', false, 'metadata names a service this router does not know'),
   info('dns-failed', '3.3', false, "the service's name did not resolve for the dns egress action"),

@@ -29,6 +29,8 @@ export interface Timers {
   readonly quiescentMoveIntervalSeconds: number; // 1
   readonly quiescentMoveDurationSeconds: number; // 5
   readonly portGuardSeconds: number; // 60
+  /** 7.3.7 in-line path metrics: colour period in ms (SD-47); 0: off. */
+  readonly pathMetricsColorMs: number; // 5000
 }
 
 /**
@@ -262,6 +264,7 @@ export const DEFAULT_TIMERS: Timers = {
   quiescentMoveIntervalSeconds: 1,
   quiescentMoveDurationSeconds: 5,
   portGuardSeconds: 60,
+  pathMetricsColorMs: 5000,
 };
 
 /** D-6 and 5.1 defaults. */

@@ -145,6 +145,11 @@ const timers = mapping(
       'How long control messages are sent to move a quiescent session (6.2).',
     ),
     portGuardSeconds: seconds('portGuardSeconds', 'Time a freed wayport waits before reuse (4.2.3, D-10).'),
+    pathMetricsColorMs: intIn(0, 3_600_000, 'an integer number of milliseconds 0-3600000')
+      .optional()
+      .describe(
+        `Period of the in-line path metrics colours (7.3.7, TLV 26); 0 turns the marking off. Default ${DEFAULT_TIMERS.pathMetricsColorMs}.`,
+      ),
   },
   'a mapping of timer names to values',
 );

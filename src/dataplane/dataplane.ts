@@ -31,6 +31,7 @@ import { newSession, toRouter } from './first-packet.js';
 import { sendDisableForwardMetadata, sendIcmpError, sendMetadataAlone } from './generated.js';
 import { icmpErrorLocation, relayIcmpError, timeExceededToPeer } from './icmp-errors.js';
 import { contextOfMetadata, forwardMetadata, reverseMetadata } from './metadata-build.js';
+import { markMetadata, markPacket, pathMetricsReceived, startColours } from './path-metrics.js';
 import { moveSession } from './session-move.js';
 
 /** Room a packet needs for metadata inline (a forward block is 150-250 bytes encrypted). */
@@ -100,6 +101,7 @@ export class DataPlane {
     const s = this.ctx.sessions;
     if (s.outPath(wing) < 0 && s.inPath(wing) < 0) return false;
     if (this.signatureLength(false) > 0) return true;
+    if (this.ctx.paths.paths[s.outPath(wing)]?.metrics.due) return true; // 7.3.7: a mark for one packet
     // 4.2.7: each segment of a TCP session crossing as UDP is transformed on its own.
     const f = Flag.ForwardMetadata | Flag.ReverseMetadata | Flag.TcpAsUdpForward | Flag.TcpAsUdpReverse;
     return (s.flags(wing >>> 1) & f) !== 0;
@@ -205,6 +207,7 @@ export class DataPlane {
       }
       changed = true;
     }
+    const inPs = ctx.paths.paths[inPath];
     let flags = s.flags(id);
     if (hasMd) {
       const key = ctx.keyOn(inPath, keyId);
@@ -227,6 +230,15 @@ export class DataPlane {
         if (t && rc) t.reverseContext = rc;
       }
       if (findTlv(md, TlvType.DisableForwardMetadata)) flags &= ~Flag.ForwardMetadata; // 3.7.7
+      const pm = decoded ? undefined : findTlv(md, TlvType.PathMetrics);
+      if (pm && inPs) {
+        pathMetricsReceived(this, inPs, pm, wing);
+        if (pm.drop) {
+          // 7.3.7: a packet sent only to carry the figures: taken here, never forwarded (4.2.4).
+          ctx.driver.release(pb);
+          return;
+        }
+      }
       const control = findTlv(md, TlvType.ControlMessage);
       if (control) {
         // 4.2.4: a packet the adjacent peer made for us: interpreted here, never forwarded.
@@ -251,6 +263,7 @@ export class DataPlane {
       flags &= ~Flag.ReverseMetadata;
     }
     s.setFlags(id, flags);
+    if (inPs !== undefined && decoded === undefined) inPs.metrics.rxCount++; // 7.3.7 (SD-46)
     if (pkt.isTcp) s.trackTcp(wing, pkt.tcp.flags);
     s.touch(wing, pkt.length);
     // 3.7.7: a one-way UDP flow: after N forward packets with metadata and no reply, the
@@ -352,7 +365,8 @@ export class DataPlane {
     let signedMetadata = false;
     if (needMd) {
       const key = ctx.keyOn(outPath, keyId);
-      const md = (wing & 1) === 0 ? forwardMetadata(ctx, id) : reverseMetadata(ctx, id);
+      let md = (wing & 1) === 0 ? forwardMetadata(ctx, id) : reverseMetadata(ctx, id);
+      if (path?.metrics.due) md = { tlvs: [...md.tlvs, markMetadata(ctx, path)] }; // 7.3.7
       this.loadTarget(s.familyOf(id), out);
       rewriteFull(pkt, ctx.target, true);
       const r = insertMetadata(pb, pkt, md, key?.cipher);
@@ -364,8 +378,12 @@ export class DataPlane {
       ctx.stats.metadataSent++;
       signedMetadata = true;
     } else {
+      // 7.3.7: TLV 26 in a header-only block, at a colour change or to answer the peer's; it
+      // also protects a payload that starts with the cookie.
+      if (path?.metrics.due && markPacket(ctx, path, pb, pkt, mtu - this.signatureLength(true)))
+        signedMetadata = true;
       // 4.2.6: a payload that starts with the cookie gets an empty header in front.
-      if (payloadHasCookie(pkt)) {
+      else if (payloadHasCookie(pkt)) {
         const r = protectFalsePositive(pb, pkt);
         if (typeof r === 'number' && r !== 0) {
           ctx.drop(pb, r);
@@ -387,6 +405,11 @@ export class DataPlane {
     if (r) {
       ctx.drop(pb, r);
       return;
+    }
+    if (path !== undefined) {
+      const m = path.metrics; // 7.3.7 (SD-46): a count per colour
+      m.sent[m.txColor]++;
+      if (!m.started) startColours(ctx, m);
     }
     ctx.sendVia(s.nextHop(wing), pb);
   }

@@ -22,6 +22,7 @@ import type { DataPlane } from './dataplane.js';
 import { answerEcho, requestMetadata, sendIcmpError, sendMoveControl } from './generated.js';
 import { carrierWing, icmpErrorFromNetwork, icmpErrorLocation, relayIcmpError } from './icmp-errors.js';
 import { contextKey, contextOfMetadata } from './metadata-build.js';
+import { pathMetricsFirstPacket } from './path-metrics.js';
 import type { PathState } from './paths.js';
 import { nextHopToward, pathNextHop, routeHop } from './routing.js';
 import { acceptMove } from './session-move.js';
@@ -234,7 +235,7 @@ export function choosePeerLeg(
   flowSource: IpAddress,
 ): PeerLeg | DropReason {
   const cands = ctx.paths
-    .candidates(ids)
+    .candidates(ids, ctx.now())
     .map((c) => (ctx.keys.current(ctx.paths.get(c.id)?.model.peer ?? '') ? c : { ...c, up: false }));
   const choice = selectPath(
     cands,
@@ -446,6 +447,7 @@ function peerFirstPacket(
       return;
     }
   }
+  pathMetricsFirstPacket(dp, path, md); // 7.3.7 (SD-46)
   const req = checkRequiredTlvs(md, 'forward');
   if (req) {
     ctx.drop(pb, req, true, detail);

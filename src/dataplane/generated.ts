@@ -211,6 +211,18 @@ export function sendKeepAlive(dp: DataPlane, wing: number): boolean {
 }
 
 /**
+ * 7.3.7: an answer to a peer's new path-metrics colour when no session packet goes back soon:
+ * a packet of the wing's own wire five-tuple with TLV 26 alone, its D bit set, signed; the peer
+ * takes the figures and drops the packet (4.2.4).
+ */
+export function sendPathMetricsProbe(dp: DataPlane, wing: number, tlv: Tlv): boolean {
+  const ctx = dp.ctx;
+  const s = ctx.sessions;
+  const c = wirePacket(ctx, wing);
+  return c !== undefined && sendOnWing(dp, wing, c, [tlv], s.outKeyId(wing), false);
+}
+
+/**
  * 6.2: a quiescent session's move, announced without a packet to carry it: a control packet in
  * the wing's wire five-tuple (UDP, or a TCP ACK) with the wing's metadata (forward: first-packet
  * TLVs and TLV 42; reverse: reverse metadata, the confirmation) and TLV 24 "flow moved".

@@ -1,6 +1,7 @@
 import { type IpAddress, ipToString } from '../base/address.js';
 import type { InterfaceModel, PeerPathModel, RouterModel } from '../config/model.js';
 import type { PathCandidate, PathQuality } from '../policy/path-selection.js';
+import { PathMetrics } from './path-metrics.js';
 
 /**
  * A router's peer paths as they are now: configuration plus live state. Whether a path is up
@@ -33,6 +34,8 @@ export interface PathState {
   activeSessions: number;
   /** Next-hop index toward the remote waypoint, filled on first use (-1 until then). */
   nextHop: number;
+  /** In-line metrics from TLV 26 on session traffic (7.3.7, path-metrics.ts). */
+  readonly metrics: PathMetrics;
 }
 
 /** A router's peer paths with their interface index and local waypoint (the interface's address). */
@@ -87,6 +90,7 @@ export class PathTable {
         probe: { phase: 'idle', tries: 0, sentAt: 0, concludedAt: Number.NEGATIVE_INFINITY, pair: -1 },
         activeSessions: 0,
         nextHop: -1,
+        metrics: new PathMetrics(router.timers.pathMetricsColorMs),
       };
       if (p.remoteAddress) this.byIfaceRemote.set(`${iface}|${ipToString(p.remoteAddress)}`, p.id);
     }
@@ -128,8 +132,8 @@ export class PathTable {
     if (p) p.quality = q;
   }
 
-  /** Candidates for path selection among these path ids. */
-  candidates(ids: readonly number[]): PathCandidate[] {
+  /** Candidates for path selection among these path ids; with `now`, fresh in-line figures count (SD-48). */
+  candidates(ids: readonly number[], now?: number): PathCandidate[] {
     const out: PathCandidate[] = [];
     for (const id of ids) {
       const p = this.paths[id];
@@ -139,7 +143,7 @@ export class PathTable {
         vector: p.model.vector,
         up: p.up && p.remoteAddress !== undefined,
         weight: p.model.weight,
-        quality: p.quality,
+        quality: now === undefined ? p.quality : p.metrics.blend(p.quality, now),
         activeSessions: p.activeSessions,
       });
     }

@@ -10,6 +10,7 @@ import { type ControlHook, type DataPlaneOptions, Flag } from '../dataplane/cont
 import { DataPlane } from '../dataplane/dataplane.js';
 import { sendKeepAlive, sendMoveControl } from '../dataplane/generated.js';
 import { retargetPath } from '../dataplane/path-changes.js';
+import { inlineSlaMisses } from '../dataplane/path-metrics.js';
 import { describePaths } from '../dataplane/paths.js';
 import { nextHopToward, pathNextHop } from '../dataplane/routing.js';
 import { moveSession } from '../dataplane/session-move.js';
@@ -292,11 +293,12 @@ export class SvrRouter {
     const ctx = this.dataPlane.ctx;
     const ps = ctx.paths.get(path);
     if (!ps) return;
+    const quality = ps.metrics.blend(ps.quality, ctx.now()); // SD-48: fresh in-line figures count
     const s = ctx.sessions;
     for (const id of s.ids()) {
       if (s.outPath(id * 2) !== path || s.portPath(id) !== path) continue;
       const policy = ctx.fib.services[s.service(id)]?.policy;
-      if (policy && !meetsSla(policy, ps.quality)) this.markToMove(id);
+      if (policy && !meetsSla(policy, quality)) this.markToMove(id);
     }
   }
 
@@ -344,6 +346,7 @@ export class SvrRouter {
     this.dataPlane.expire();
     this.keepAlives();
     this.quiescentMoves();
+    for (const path of inlineSlaMisses(this.dataPlane.ctx)) this.markBelowSla(path); // 7.3.7, SD-48
     // 2.4: middleboxes that block TCP with metadata, tested like BFD tests liveness (paths
     // without BFD, statically keyed, are taken as they are configured).
     if (this.peering) probePaths(this.dataPlane);

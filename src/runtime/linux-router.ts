@@ -6,6 +6,7 @@ import { RealScheduler } from '../base/scheduler.js';
 import type { AuthorityModel } from '../config/model.js';
 import type { RouterCredentials } from '../crypto/certificates.js';
 import { SystemResolver } from '../dataplane/dns.js';
+import type { InlineFigures } from '../dataplane/path-metrics.js';
 import { TunDriver } from '../drivers/linux/tun-driver.js';
 import { SvrRouter } from '../router/router.js';
 import { BfdState } from '../wire/bfd.js';
@@ -55,6 +56,8 @@ export interface LinuxRouterStatus {
     sessions: number;
     latencyMs?: number;
     lossPercent?: number;
+    /** 7.3.7 in-line figures from TLV 26 on live traffic (SD-47), fresh or not. */
+    inline?: InlineFigures;
   }[];
   sessions: number;
   stats: Record<string, number>;
@@ -165,6 +168,7 @@ export class LinuxRouter {
         sessions: ctx.paths.get(p.id)?.activeSessions ?? 0,
         latencyMs: p.quality?.latencyMs,
         lossPercent: p.quality?.lossPercent,
+        inline: ctx.paths.get(p.id)?.metrics.figures(),
       })),
       sessions: ctx.sessions.size,
       stats: { ...ctx.stats },

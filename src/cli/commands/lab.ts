@@ -1,3 +1,4 @@
+import type { InlineFigures } from '../../dataplane/path-metrics.js';
 import { labDown, labStatus, labUp } from '../../lab/lab.js';
 import { netnsUnavailable } from '../../lab/netns.js';
 import { CliError } from '../errors.js';
@@ -60,10 +61,17 @@ export function labStatusCommand(o: { json?: boolean }): string {
     );
     for (const p of r.paths)
       lines.push(
-        `  ${p.peer} ${p.vector.padEnd(9)} ${p.local} -> ${p.remote || '?'}  BFD ${p.bfd}${p.usable ? ' in service' : ''}${p.natDetected ? ' NAT' : ''}${p.tcpAsUdp ? ' TCP-as-UDP' : ''}${p.latencyMs !== undefined ? ` ${p.latencyMs.toFixed(1)} ms` : ''}`,
+        `  ${p.peer} ${p.vector.padEnd(9)} ${p.local} -> ${p.remote || '?'}  BFD ${p.bfd}${p.usable ? ' in service' : ''}${p.natDetected ? ' NAT' : ''}${p.tcpAsUdp ? ' TCP-as-UDP' : ''}${p.latencyMs !== undefined ? ` ${p.latencyMs.toFixed(1)} ms` : ''}${inlineText(p.inline)}`,
       );
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** 7.3.7 in-line figures, when the path carried marked traffic. */
+function inlineText(f: InlineFigures | undefined): string {
+  if (!f) return '';
+  const n = (x: number | undefined, unit: string) => (x === undefined ? '?' : `${x.toFixed(1)}${unit}`);
+  return `  in-line ${n(f.latencyMs, ' ms')} jitter ${n(f.jitterMs, ' ms')} loss ${n(f.lossPercent, '%')}`;
 }
 
 export function labDownCommand(): string {
