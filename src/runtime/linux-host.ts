@@ -37,6 +37,11 @@ export interface HostPlan {
   readonly undo: readonly (readonly string[])[];
   /** Address families the router uses (the local rule moves for these). */
   readonly families: readonly (4 | 6)[];
+  /**
+   * Per interface, the commands that fill its output table (part of `setup`). The kernel drops a
+   * table's routes through a device that goes down; they are put back when it comes up again.
+   */
+  readonly routes: readonly (readonly (readonly string[])[])[];
 }
 
 /** Rule preferences per interface i (at most 20 interfaces): protocol rules, TUN, the rest. */
@@ -85,6 +90,7 @@ export function planHost(
   }));
   const setup: string[][] = [];
   const undo: string[][] = [];
+  const routes: string[][][] = model.interfaces.map(() => []);
   const families = new Set<4 | 6>();
   for (const ifc of model.interfaces) for (const a of ifc.addresses) families.add(a.address.version);
   if (families.size === 0) families.add(4);
@@ -135,7 +141,7 @@ export function planHost(
       // What the router sends out of D stays on D: with D down (its routes gone), a lookup that
       // fell through to the main table would leave by another interface, and a peer would take
       // this path's BFD for another path's (it did, behind the lab's NAT).
-      setup.push([
+      routes[i].push([
         'ip',
         f,
         'route',
@@ -149,7 +155,7 @@ export function planHost(
       ]);
     }
     for (const a of ifc.addresses)
-      setup.push([
+      routes[i].push([
         'ip',
         ...ipArgs(a.address),
         'route',
@@ -173,7 +179,7 @@ export function planHost(
           ),
         );
     if (i < 0) continue;
-    setup.push([
+    routes[i].push([
       'ip',
       ...ipArgs(nh),
       'route',
@@ -188,8 +194,9 @@ export function planHost(
       String(TABLE_OUT + i),
     ]);
   }
+  for (const r of routes) setup.push(...r);
   undo.push(...cleanupCommands(model.interfaces.length, [...families]));
-  return { interfaces, setup, undo, families: [...families] };
+  return { interfaces, setup, undo, families: [...families], routes };
 }
 
 /** What undoes any earlier run's policy routing (also after a crash): rules, tables, local rule. */

@@ -1,4 +1,4 @@
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { ipToString } from '../base/address.js';
 import type { RouterEvent } from '../base/events.js';
 import { CryptoRandom } from '../base/random.js';
@@ -76,6 +76,9 @@ export class LinuxRouter {
   readonly driver: TunDriver;
   private readonly plan: HostPlan;
   private statusTimer: NodeJS.Timeout | undefined;
+  private linkTimer: NodeJS.Timeout | undefined;
+  /** Per interface: was its device down at the last look (watchLinks)? */
+  private readonly linkDown: boolean[] = [];
   private readonly startedAt = new Date().toISOString();
   private stopped = false;
 
@@ -129,6 +132,7 @@ export class LinuxRouter {
 
   start(): void {
     this.router.start();
+    this.linkTimer = setInterval(() => this.watchLinks(), 1000);
     if (this.o.statusFile) {
       this.writeStatus();
       this.statusTimer = setInterval(() => this.writeStatus(), 1000);
@@ -139,10 +143,38 @@ export class LinuxRouter {
     if (this.stopped) return;
     this.stopped = true;
     if (this.statusTimer) clearInterval(this.statusTimer);
+    if (this.linkTimer) clearInterval(this.linkTimer);
     this.router.stop();
     runQuietly(this.plan.undo);
     restoreLocalRule(this.plan.families);
     if (this.o.statusFile) rmSync(this.o.statusFile, { force: true });
+  }
+
+  /**
+   * A device that comes back up gets its output table's routes again: the kernel dropped them when
+   * it went down (without them the table's unreachable default would keep the router off it).
+   */
+  private watchLinks(): void {
+    this.plan.interfaces.forEach((ifc, i) => {
+      let state: string;
+      try {
+        state = readFileSync(`/sys/class/net/${ifc.device}/operstate`, 'utf8').trim();
+      } catch {
+        state = 'absent';
+      }
+      const down = state === 'down' || state === 'absent';
+      const was = this.linkDown[i] ?? false;
+      this.linkDown[i] = down;
+      if (was && !down) {
+        runQuietly(this.plan.routes[i] ?? []);
+        this.router.events.emit(
+          Date.now(),
+          'info',
+          'link-up',
+          `${ifc.device} is up again: the routes of interface ${ifc.name} are back in its table`,
+        );
+      }
+    });
   }
 
   status(): LinuxRouterStatus {

@@ -247,12 +247,19 @@ test('[R-4.2.3-b] [R-4.5.1-c] a capture on the WAN: waypoints, even/odd wayports
     back[0].syn && back[0].payload.startsWith(cookie),
     'the SYN/ACK carries reverse metadata (3.7.4)',
   );
-  assert.equal(withMd.length, 2, 'no later packet carries metadata (3.7.5)');
+  // 3.7.5: no later packet carries session metadata; a later block may only be a header-only
+  // one (payload length 0): a path-metrics mark, TLV 26 (7.3.7, SD-47).
+  const later = withMd.filter((r) => !r.syn);
+  assert.equal(withMd.length - later.length, 2, 'metadata on the SYN and SYN/ACK');
+  assert.ok(
+    later.every((r) => r.payload.slice(20, 24) === '0000' && r.payload.slice(24, 28) === '001a'),
+    `later blocks are TLV 26 marks only: ${later.map((r) => r.payload.slice(0, 40)).join(' ')}`,
+  );
   // 4.5.1 (scope all, SHA256-128): every WAN packet carries a 16-byte signature after its
   // payload: the client's pure ACKs are 16 bytes long on the WAN, and the server's data is the
   // file plus headers plus 16 bytes a packet. (On the LAN the routers hand the kernel merged
   // super-packets, so LAN and WAN packets do not pair one to one.)
-  const acks = out.filter((r) => !r.syn && r.len !== 99);
+  const acks = out.filter((r) => !r.syn && r.len !== 99 && !r.payload.startsWith(cookie));
   assert.ok(acks.length > 10 && acks.every((r) => r.len === 16), 'pure ACKs carry just the signature');
   const data = back.filter((r) => !r.syn && r.len > 16);
   const served = data.reduce((a, r) => a + r.len - 16, 0);
