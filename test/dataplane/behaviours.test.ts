@@ -5,11 +5,15 @@ import { ipv4ToString } from '../../src/base/address.js';
 import { DropReason } from '../../src/base/drop-reason.js';
 import { SeededRandom } from '../../src/base/random.js';
 import { StaticPeerKeys } from '../../src/crypto/peer-keys.js';
+import { Flag } from '../../src/dataplane/context.js';
+import { controlPacket } from '../../src/dataplane/generated.js';
+import { keyAddress } from '../../src/session/session-table.js';
 import { buildPacket } from '../../src/wire/builder.js';
 import { ICMP4_ECHO_REPLY, ICMP4_ECHO_REQUEST } from '../../src/wire/icmp.js';
 import { decodeMetadata, findTlv, METADATA_COOKIE } from '../../src/wire/metadata/block.js';
-import { payloadHasCookie } from '../../src/wire/metadata/insert.js';
-import { TlvType } from '../../src/wire/metadata/tlv.js';
+import { insertMetadata, payloadHasCookie } from '../../src/wire/metadata/insert.js';
+import { ControlReason, type Tlv, TlvType } from '../../src/wire/metadata/tlv.js';
+import { IPPROTO_UDP } from '../../src/wire/protocol.js';
 import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN } from '../../src/wire/tcp.js';
 import { lab, parsed, SECRET, tcp, udp } from '../../testlib/dataplane-harness.js';
 
@@ -395,4 +399,42 @@ test('[R-3.7.2.5-a] a first packet that comes round to a router that already has
   a.driver.deliver(l.iface('a', 'ca'), back.bytes);
   assert.equal(a.driver.take().length, 0);
   assert.equal(a.router.dataPlane.ctx.drops.get(DropReason.SessionLoop), 1);
+});
+
+test('7.3.6 "Turn Off Metadata": TLV 24 reason 3 on a session\'s five-tuple stops the metadata owed on it; the peer consumes the packet', () => {
+  const f = figure2();
+  f.east.driver.deliver(f.lan2, udp(CLIENT, '172.15.11.20', 5150, 514, new TextEncoder().encode('one')));
+  const [out] = f.east.driver.take();
+  f.west.driver.deliver(f.wMpls, out.bytes);
+  f.west.driver.take();
+  const ectx = f.east.router.dataPlane.ctx;
+  const [id] = ectx.sessions.ids();
+  assert.ok(ectx.sessions.flags(id) & Flag.ForwardMetadata, 'East still owes forward metadata');
+  // West makes the control packet: the session's reverse wire five-tuple, TLV 16 and TLV 24 reason 3.
+  const wdp = f.west.router.dataPlane;
+  const [wid] = wdp.ctx.sessions.ids();
+  const k = new Uint32Array(10);
+  const kw = wdp.ctx.sessions.wingOutput(wid * 2 + 1, k, 0);
+  const c = controlPacket(
+    keyAddress(k, 0, 4),
+    keyAddress(k, 1, 4),
+    IPPROTO_UDP,
+    k[kw - 2] >>> 16,
+    k[kw - 2] & 0xffff,
+  );
+  assert.ok(c);
+  const keyId = wdp.ctx.sessions.outKeyId(wid * 2 + 1);
+  const tlvs: Tlv[] = [
+    { type: TlvType.SecurityIdentifier, securityId: keyId },
+    { type: TlvType.ControlMessage, reason: ControlReason.DisableMetadata },
+  ];
+  assert.equal(insertMetadata(c.pb, c.pkt, { tlvs }), 0);
+  assert.equal(wdp.sign(c.pb, c.pkt, wdp.ctx.sessions.outPath(wid * 2 + 1), keyId, true), 0);
+  f.east.driver.deliver(f.eMpls, c.pb.copy());
+  assert.equal(f.east.driver.take().length, 0, 'consumed (R-4.2.4-b)');
+  assert.equal(ectx.sessions.flags(id) & Flag.ForwardMetadata, 0, 'no metadata owed any more');
+  assert.equal(ectx.stats.controlReceived, 1);
+  f.east.driver.deliver(f.lan2, udp(CLIENT, '172.15.11.20', 5150, 514, new TextEncoder().encode('two')));
+  const [next] = f.east.driver.take();
+  assert.equal(payloadHasCookie(parsed(next.bytes)), false, 'the next datagram goes without metadata');
 });
