@@ -21,6 +21,7 @@ import { clampTcpMss } from '../wire/tcp-options.js';
 import { rewriteFull, rewriteV4, rewriteV6 } from '../wire/translation.js';
 import { DataPlaneContext, type DataPlaneOptions, Flag } from './context.js';
 import { newSession, toRouter } from './first-packet.js';
+import { isFragmentV4, reassemble } from './fragments.js';
 import { sendDisableForwardMetadata, sendIcmpError, sendMetadataAlone } from './generated.js';
 import { contextOfMetadata, forwardMetadata, reverseMetadata } from './metadata-build.js';
 import { moveSession } from './session-move.js';
@@ -55,6 +56,15 @@ export class DataPlane {
   handle(pb: PacketBuffer, iface: number): void {
     const ctx = this.ctx;
     ctx.stats.rx++;
+    // 6.5: a fragment is reassembled before session lookup, metadata or HMAC.
+    if (isFragmentV4(pb)) {
+      const whole = reassemble(ctx, pb, iface);
+      if (whole) {
+        ctx.stats.rx--; // each fragment was counted
+        this.handle(whole, iface);
+      }
+      return;
+    }
     const pkt = ctx.pkt;
     const r = pkt.parse(pb.data, pb.start, pb.end - pb.start);
     if (r) {
