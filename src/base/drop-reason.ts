@@ -79,6 +79,12 @@ export enum DropReason {
   DnsFailed,
   NatPortsExhausted,
   MtuExceeded,
+  /** 6.5: fragments of one datagram overlap (RFC 5722 style: the whole datagram goes). */
+  ReassemblyOverlap,
+  /** 6.5: a fragment's lengths or offsets cannot belong to a valid datagram. */
+  ReassemblyBadLength,
+  /** 6.5: the reassembly table is full (bytes or datagrams held). */
+  ReassemblyLimit,
 
   // BFD control packets (RFC 5880 6.8.6, D-6)
   BfdTruncated,
@@ -207,6 +213,9 @@ export const DROP_REASONS: readonly DropReasonInfo[] = [
   info('dns-failed', '3.3', false, "the service's name did not resolve for the dns egress action"),
   info('nat-ports-exhausted', '3.7.1.5', false, 'no free port on the source NAT address'),
   info('mtu-exceeded', '6.5', false, 'too big for the path once signed; the sender was told the MTU'),
+  info('reassembly-overlap', '6.5', true, 'overlapping IPv4 fragments: the whole datagram is dropped'),
+  info('reassembly-bad-length', '6.5', false, 'IPv4 fragment with impossible length or offset'),
+  info('reassembly-limit', '6.5', false, 'reassembly memory or datagram limit reached'),
   info('bfd-truncated', 'RFC 5880', false, 'shorter than a BFD control packet (24 bytes)'),
   info('bfd-bad-version', 'RFC 5880', false, 'BFD version is not 1'),
   info('bfd-bad-length', 'RFC 5880', false, 'BFD length below 24 or beyond the UDP payload'),

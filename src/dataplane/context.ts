@@ -13,6 +13,7 @@ import { TenantResolver, TenantTable } from '../policy/tenant.js';
 import { NatPortPool } from '../session/nat-ports.js';
 import { type EndReason, KEY_WORDS_V6, SessionRole, SessionTable } from '../session/session-table.js';
 import { WayportPool } from '../session/wayports.js';
+import { Ipv4Reassembly } from '../wire/ip4-reassembly.js';
 import { IpPacket } from '../wire/packet.js';
 import { RewriteTarget } from '../wire/translation.js';
 import type { DnsResolver } from './dns.js';
@@ -147,6 +148,8 @@ export class DataPlaneContext {
   readonly icmpRate = { second: -1, count: 0 };
   private readonly contextOf = new Map<number, string>();
   readonly drops = new DropCounters();
+  /** 6.5: IPv4 fragments waiting to be whole before any SVR processing. */
+  readonly reassembly = new Ipv4Reassembly();
   readonly stats: DataPlaneStats = {
     rx: 0,
     tx: 0,

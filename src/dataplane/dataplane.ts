@@ -28,6 +28,7 @@ import { carriedTcpPayload, tcpToUdp, udpToTcp } from '../wire/tcp-udp-transform
 import { rewriteFull, rewriteV4, rewriteV6 } from '../wire/translation.js';
 import { DataPlaneContext, type DataPlaneOptions, Flag, leavesAsUdp } from './context.js';
 import { newSession, toRouter } from './first-packet.js';
+import { isFragmentV4, reassemble } from './fragments.js';
 import { sendDisableForwardMetadata, sendIcmpError, sendMetadataAlone } from './generated.js';
 import { icmpErrorLocation, relayIcmpError, timeExceededToPeer } from './icmp-errors.js';
 import { contextOfMetadata, forwardMetadata, reverseMetadata } from './metadata-build.js';
@@ -64,6 +65,15 @@ export class DataPlane {
   handle(pb: PacketBuffer, iface: number): void {
     const ctx = this.ctx;
     ctx.stats.rx++;
+    // 6.5: a fragment is reassembled before session lookup, metadata or HMAC.
+    if (isFragmentV4(pb)) {
+      const whole = reassemble(ctx, pb, iface);
+      if (whole) {
+        ctx.stats.rx--; // each fragment was counted
+        this.handle(whole, iface);
+      }
+      return;
+    }
     const pkt = ctx.pkt;
     const r = pkt.parse(pb.data, pb.start, pb.end - pb.start);
     if (r) {
