@@ -20,6 +20,12 @@ export class PacketBuffer {
   gsoSize = 0;
   /** The driver's GSO type for a super-packet (virtio-net gso_type); 0 otherwise. */
   gsoType = 0;
+  /**
+   * 6.5: a packet put together from fragments: the largest fragment seen of it (a size no piece
+   * of it may exceed again) and the IP ID it had; 0 for a packet that came whole.
+   */
+  fragmentLargest = 0;
+  fragmentOriginalId = 0;
 
   /** Copy `packet` into a fresh buffer with room around it. */
   static from(packet: Uint8Array, headroom = DEFAULT_HEADROOM, tailroom = DEFAULT_TAILROOM): PacketBuffer {
@@ -76,6 +82,8 @@ export class BufferPool {
       b.end = this.headroom;
       b.gsoSize = 0;
       b.gsoType = 0;
+      b.fragmentLargest = 0;
+      b.fragmentOriginalId = 0;
       return b;
     }
     return new PacketBuffer(new Uint8Array(this.bufferSize), this.headroom, this.headroom);

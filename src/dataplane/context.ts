@@ -18,6 +18,7 @@ import { IpPacket } from '../wire/packet.js';
 import { RewriteTarget } from '../wire/translation.js';
 import type { DnsResolver } from './dns.js';
 import { NextHopTable, PathTable } from './paths.js';
+import { SvrReassembly } from './svr-fragments.js';
 
 /** Session flags (SessionTable.flags) the data plane keeps. */
 export enum Flag {
@@ -84,6 +85,9 @@ export interface DataPlaneStats {
   icmpSent: number;
   /** ICMP errors about session packets sent back along their sessions (6.6). */
   icmpRelayed: number;
+  /** 6.5: pieces of packets too big for their peer path, sent and received (SD-41). */
+  piecesSent: number;
+  piecesReceived: number;
 }
 
 export interface DataPlaneOptions {
@@ -150,6 +154,10 @@ export class DataPlaneContext {
   readonly drops = new DropCounters();
   /** 6.5: IPv4 fragments waiting to be whole before any SVR processing. */
   readonly reassembly = new Ipv4Reassembly();
+  /** 6.5: pieces of packets a peer cut for its path (SD-41), by path and extended ID. */
+  readonly svrReassembly = new SvrReassembly();
+  /** -1 until the first packet is cut (the random start is drawn then, not at construction). */
+  private fragmentId = -1;
   readonly stats: DataPlaneStats = {
     rx: 0,
     tx: 0,
@@ -165,6 +173,8 @@ export class DataPlaneContext {
     probesReceived: 0,
     icmpSent: 0,
     icmpRelayed: 0,
+    piecesSent: 0,
+    piecesReceived: 0,
   };
 
   /** Interface index by name. */
@@ -224,6 +234,13 @@ export class DataPlaneContext {
         if (a.address.version === 4) this.own4.add(a.address.v4);
         else this.own6.add(ipToString(a.address));
       }
+  }
+
+  /** 6.5: a new extended ID for the pieces of one packet (TLV 1). */
+  nextFragmentId(): number {
+    // Random at first, so that a restarted router's pieces do not meet its old ones at the peer.
+    this.fragmentId = this.fragmentId < 0 ? this.random.u32() : (this.fragmentId + 1) >>> 0;
+    return this.fragmentId;
   }
 
   /** Is this one of the router's own addresses (a waypoint or an interface address)? */

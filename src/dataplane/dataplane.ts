@@ -1,3 +1,4 @@
+import { ipToString } from '../base/address.js';
 import { DropReason } from '../base/drop-reason.js';
 import type { PacketBuffer } from '../base/packet-buffer.js';
 import { hmacWindow, WindowTracker } from '../crypto/hmac.js';
@@ -20,7 +21,7 @@ import {
   removeMetadata,
 } from '../wire/metadata/insert.js';
 import { ControlReason, TlvType } from '../wire/metadata/tlv.js';
-import type { IpPacket } from '../wire/packet.js';
+import { type IpPacket, packetSource } from '../wire/packet.js';
 import { IPPROTO_TCP } from '../wire/protocol.js';
 import { shrinkTail } from '../wire/resize.js';
 import { clampTcpMss } from '../wire/tcp-options.js';
@@ -30,10 +31,11 @@ import { DataPlaneContext, type DataPlaneOptions, Flag, leavesAsUdp } from './co
 import { newSession, toRouter } from './first-packet.js';
 import { isFragmentV4, reassemble } from './fragments.js';
 import { sendDisableForwardMetadata, sendIcmpError, sendMetadataAlone } from './generated.js';
-import { icmpErrorLocation, relayIcmpError, timeExceededToPeer } from './icmp-errors.js';
+import { errorToPeer, icmpErrorLocation, relayIcmpError } from './icmp-errors.js';
 import { contextOfMetadata, forwardMetadata, reverseMetadata } from './metadata-build.js';
 import { markMetadata, markPacket, pathMetricsReceived, startColours } from './path-metrics.js';
 import { moveSession } from './session-move.js';
+import { fragmentForLan, isSvrPiece, sendInPieces } from './svr-fragments.js';
 
 /** Room a packet needs for metadata inline (a forward block is 150-250 bytes encrypted). */
 const METADATA_ROOM = 320;
@@ -81,6 +83,10 @@ export class DataPlane {
       return;
     }
     pb.end = pkt.end; // link padding is not part of the packet
+    if (pkt.isUdp && isSvrPiece(pkt)) {
+      this.piece(pb, pkt, iface); // 6.5: a piece of a packet a peer cut for the path
+      return;
+    }
     const family = SessionTable.keyOfPacket(pkt, ctx.ifaceVlan[iface], iface, ctx.key, 0);
     const wing = family === 0 ? -1 : ctx.sessions.lookup(family, ctx.key, 0);
     if (pb.gsoSize > 0 && this.mustSegment(wing)) {
@@ -310,7 +316,7 @@ export class DataPlane {
     const s = ctx.sessions;
     const id = wing >>> 1;
     if (pkt.ttl <= 1) {
-      this.timeExceeded(pkt, wing);
+      this.errorBack(pkt, wing, 'time-exceeded');
       ctx.drop(pb, DropReason.TtlExpired);
       return;
     }
@@ -349,18 +355,22 @@ export class DataPlane {
       !needMd &&
       (pb.gsoSize > 0 ? pkt.payloadOffset - pkt.start + pb.gsoSize : pkt.length) + signature > mtu
     ) {
-      // Fragmenting for the path is 6.5's (issue 7); until then the sender learns the MTU.
-      const inIface = ctx.nextHops.get(s.nextHop(wing ^ 1)).iface;
-      if (s.inPath(wing) < 0 && (pkt.version === 6 || pkt.ip4.dontFragment))
-        sendIcmpError(ctx, pkt, inIface, 'too-big', room);
-      ctx.drop(pb, DropReason.MtuExceeded);
-      return;
+      // 6.5: a datagram is cut into pieces for the path (below, once signed), unless its sender
+      // asked for it not to be (DF, or IPv6, where routers never fragment): it learns the MTU.
+      const mayCut =
+        (pkt.isUdp || pkt.isIcmp) && (pb.fragmentLargest > 0 || (pkt.version === 4 && !pkt.ip4.dontFragment));
+      if (!mayCut) {
+        this.errorBack(pkt, wing, 'too-big', room);
+        ctx.drop(pb, DropReason.MtuExceeded);
+        return;
+      }
     }
     const kw = s.wingOutput(wing, ctx.out, 0);
     const out = ctx.out;
-    if (needMd && pkt.length + signature + METADATA_ROOM > mtu && pkt.payloadOffset < pkt.end) {
-      // 6.1, 6.2: a full packet has no room for metadata (a session moved in mid-transfer): the
-      // metadata goes ahead in a control packet of the session's own, the packet without it.
+    if (needMd && pkt.isTcp && pkt.length + signature + METADATA_ROOM > mtu && pkt.payloadOffset < pkt.end) {
+      // 6.1, 6.2: a full segment has no room for metadata (a session moved in mid-transfer): the
+      // metadata goes ahead in a control packet of the session's own, the segment without it.
+      // (A datagram takes its metadata and is cut into pieces, 6.5.)
       sendMetadataAlone(this, pkt, wing, keyId);
       needMd = false;
     }
@@ -421,6 +431,12 @@ export class DataPlane {
       m.sent[m.txColor]++;
       if (!m.started) startColours(ctx, m);
     }
+    if (pb.gsoSize === 0 && pkt.length > mtu) {
+      // 6.5: too big for the path, whole and signed: in pieces (SD-41); TCP never gets here.
+      if (pkt.isUdp) sendInPieces(ctx, pb, pkt, s.nextHop(wing), keyId, mtu);
+      else ctx.drop(pb, DropReason.MtuExceeded);
+      return;
+    }
     ctx.sendVia(s.nextHop(wing), pb);
   }
 
@@ -428,24 +444,60 @@ export class DataPlane {
   toLan(pb: PacketBuffer, pkt: IpPacket, wing: number, changed: boolean): void {
     const ctx = this.ctx;
     if (pkt.ttl <= 1) {
-      this.timeExceeded(pkt, wing);
+      this.errorBack(pkt, wing, 'time-exceeded');
       ctx.drop(pb, DropReason.TtlExpired);
       return;
     }
+    const nextHop = ctx.sessions.nextHop(wing);
     ctx.sessions.wingOutput(wing, ctx.out, 0);
     this.translate(pkt, wing, ctx.out, changed);
-    ctx.sendVia(ctx.sessions.nextHop(wing), pb);
+    const mtu = ctx.outMtu(nextHop);
+    if (pb.gsoSize === 0 && pkt.length > mtu) {
+      // 6.5: out of SVR as ordinary IP fragments, no larger than the largest fragment seen.
+      const pieces = fragmentForLan(pb, pkt, mtu);
+      if (!pieces) {
+        this.errorBack(pkt, wing, 'too-big', mtu);
+        ctx.drop(pb, DropReason.MtuExceeded);
+        return;
+      }
+      ctx.driver.release(pb);
+      for (const f of pieces) ctx.sendVia(nextHop, f);
+      return;
+    }
+    ctx.sendVia(nextHop, pb);
   }
 
   /**
-   * A session packet whose TTL ran out here: time exceeded to its source, back along the session
-   * when it came from a peer (6.6), else straight back on the LAN it came from.
+   * A session packet this router cannot forward (TTL ran out; too big and not to be cut): the
+   * ICMP error to its source, back along the session when it came from a peer (6.6), else
+   * straight back on the LAN it came from.
    */
-  private timeExceeded(pkt: IpPacket, wing: number): void {
+  private errorBack(pkt: IpPacket, wing: number, kind: 'time-exceeded' | 'too-big', mtu = 0): void {
     const ctx = this.ctx;
     const s = ctx.sessions;
-    if (s.inPath(wing) >= 0) timeExceededToPeer(this, pkt, wing);
-    else sendIcmpError(ctx, pkt, ctx.nextHops.get(s.nextHop(wing ^ 1)).iface, 'time-exceeded');
+    if (s.inPath(wing) >= 0) errorToPeer(this, pkt, wing, kind, mtu);
+    else sendIcmpError(ctx, pkt, ctx.nextHops.get(s.nextHop(wing ^ 1)).iface, kind, mtu);
+  }
+
+  /** 6.5: a piece of a packet a peer cut for its path: held until the packet is whole (SD-41). */
+  private piece(pb: PacketBuffer, pkt: IpPacket, iface: number): void {
+    const ctx = this.ctx;
+    const path = ctx.paths.find(iface, packetSource(pkt));
+    if (path < 0) {
+      ctx.drop(pb, DropReason.UnknownPeer, true, { iface, source: ipToString(packetSource(pkt)) });
+      return;
+    }
+    ctx.stats.piecesReceived++;
+    const r = ctx.svrReassembly.add(pkt, path, ctx.now());
+    if (typeof r === 'number') {
+      ctx.drop(pb, r, r === DropReason.ReassemblyOverlap, { path });
+      return;
+    }
+    ctx.driver.release(pb);
+    if (r) {
+      ctx.stats.rx--; // each piece was counted
+      this.handle(r, iface);
+    }
   }
 
   /** Rewrite to a wing's output: with the saved deltas (fast path) unless bytes changed. */
@@ -539,8 +591,11 @@ export class DataPlane {
     return signPacket(pb, pkt, key, h.timeBased ? hmacWindow(ctx.now()) : undefined);
   }
 
-  /** End idle and closed sessions (call about once a second). */
+  /** End idle and closed sessions, and drop fragments held too long (call about once a second). */
   expire(): number {
+    const now = this.ctx.now();
+    this.ctx.reassembly.expire(now);
+    this.ctx.svrReassembly.expire(now);
     return this.ctx.sessions.expire();
   }
 }

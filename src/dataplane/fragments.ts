@@ -39,5 +39,9 @@ export function reassemble(ctx: DataPlaneContext, pb: PacketBuffer, iface: numbe
   }
   ctx.driver.release(pb);
   if (r.kind === 'pending') return undefined;
-  return PacketBuffer.from(r.datagram.packet);
+  const whole = PacketBuffer.from(r.datagram.packet);
+  // 6.5: kept with the packet for TLV 1 and for cutting it again no larger than it came.
+  whole.fragmentLargest = r.datagram.largestFragment;
+  whole.fragmentOriginalId = r.datagram.originalId;
+  return whole;
 }

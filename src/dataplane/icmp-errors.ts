@@ -6,9 +6,11 @@ import { keyAddress, SessionTable, setKeyProtocol } from '../session/session-tab
 import { buildPacketBuffer } from '../wire/builder.js';
 import { checksum } from '../wire/checksum.js';
 import {
+  ICMP4_DEST_UNREACHABLE,
   ICMP4_ECHO_REQUEST,
   ICMP4_TIME_EXCEEDED,
   ICMP6_ECHO_REQUEST,
+  ICMP6_PACKET_TOO_BIG,
   ICMP6_TIME_EXCEEDED,
 } from '../wire/icmp.js';
 import { blockLengthFor, findTlv, type Metadata, peekMetadataHeader } from '../wire/metadata/block.js';
@@ -107,11 +109,18 @@ export function icmpErrorFromNetwork(dp: DataPlane, pb: PacketBuffer, pkt: IpPac
 }
 
 /**
- * This router cannot forward a session packet that came from a peer (its TTL ran out): the time
- * exceeded goes back along the session, from the waypoint the packet arrived on (RFC 1812
- * 4.3.2.4: an address of the interface the error leaves by).
+ * This router cannot forward a session packet that came from a peer (its TTL ran out, or it is
+ * too big for the next link and may not be cut): the error goes back along the session, from the
+ * waypoint the packet arrived on (RFC 1812 4.3.2.4: an address of the interface the error leaves
+ * by). `mtu`: the next-hop MTU of a too-big error.
  */
-export function timeExceededToPeer(dp: DataPlane, pkt: IpPacket, wing: number): void {
+export function errorToPeer(
+  dp: DataPlane,
+  pkt: IpPacket,
+  wing: number,
+  kind: 'time-exceeded' | 'too-big',
+  mtu = 0,
+): void {
   const ctx = dp.ctx;
   const s = ctx.sessions;
   const back = wing ^ 1;
@@ -120,7 +129,13 @@ export function timeExceededToPeer(dp: DataPlane, pkt: IpPacket, wing: number): 
   const v6 = pkt.version === 6;
   const quoteLen = Math.min(pkt.end - pkt.start, pkt.l4Offset - pkt.start + 8);
   const icmp = new Uint8Array(8 + quoteLen);
-  icmp[0] = v6 ? ICMP6_TIME_EXCEEDED : ICMP4_TIME_EXCEEDED;
+  if (kind === 'time-exceeded') icmp[0] = v6 ? ICMP6_TIME_EXCEEDED : ICMP4_TIME_EXCEEDED;
+  else {
+    // RFC 1191: fragmentation needed with the next-hop MTU; RFC 4443: packet too big.
+    icmp[0] = v6 ? ICMP6_PACKET_TOO_BIG : ICMP4_DEST_UNREACHABLE;
+    icmp[1] = v6 ? 0 : 4;
+    writeU32(icmp, 4, mtu);
+  }
   icmp.set(pkt.b.subarray(pkt.start, pkt.start + quoteLen), 8);
   sendIcmpCarrier(dp, back, path.localAddress, icmp);
 }

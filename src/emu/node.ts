@@ -3,10 +3,10 @@ import { addressBytes, type Prefix, parsePrefix, prefixContains } from '../base/
 import type { Random } from '../base/random.js';
 import type { Scheduler } from '../base/scheduler.js';
 import { buildPacket, type PacketSpec } from '../wire/builder.js';
+import { fragmentIpv4 } from '../wire/fragment.js';
 import { IpPacket, packetDestination } from '../wire/packet.js';
 import { parseInterfaceAddress, toAddress } from './addresses.js';
 import { Counters } from './counters.js';
-import { fragmentIpv4 } from './fragment.js';
 import { RouteTable } from './routes.js';
 import type { Segment, SegmentPort } from './segment.js';
 

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { writeU16 } from '../../src/base/bytes.js';
 import { toAddress } from '../../src/emu/addresses.js';
-import { fragmentIpv4 } from '../../src/emu/fragment.js';
 import type { NetInterface } from '../../src/emu/node.js';
 import { figure2 } from '../../src/emu/topologies.js';
 import { checksum } from '../../src/wire/checksum.js';
+import { fragmentIpv4 } from '../../src/wire/fragment.js';
 import { IpPacket } from '../../src/wire/packet.js';
 
 /** An IPv4/UDP datagram from the client to the syslog service (UDP checksum 0: RFC 768 allows it). */

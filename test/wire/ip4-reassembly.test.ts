@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { readU16, writeU16 } from '../../src/base/bytes.js';
-import { fragmentIpv4 } from '../../src/emu/fragment.js';
 import { checksum } from '../../src/wire/checksum.js';
+import { fragmentIpv4 } from '../../src/wire/fragment.js';
 import { type AddResult, Ipv4Reassembly, isIpv4Fragment } from '../../src/wire/ip4-reassembly.js';
 
 /** An unfragmented IPv4/UDP-ish datagram of `payload` bytes (protocol 17, ID 0x1234). */

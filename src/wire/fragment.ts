@@ -1,10 +1,11 @@
 import { readU16, writeU16 } from '../base/bytes.js';
-import { checksum } from '../wire/checksum.js';
+import { checksum } from './checksum.js';
 
 /**
  * IPv4 fragmentation (RFC 791 3.2, "An Example Fragmentation Procedure"): what a router does
- * when the egress MTU is smaller and DF is clear, and what a host does for its own large
- * datagrams. Fragmenting a fragment keeps its offset and MF, so reassembly sees one datagram.
+ * when the egress MTU is smaller and DF is clear (svr toward a LAN, 6.5; the emulator's routers),
+ * and what a host does for its own large datagrams. Fragmenting a fragment keeps its offset and
+ * MF, so reassembly sees one datagram.
  */
 
 /** Options copied into every fragment: the copy bit of the option type (RFC 791 3.1). */
