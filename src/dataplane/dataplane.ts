@@ -83,14 +83,16 @@ export class DataPlane {
       return;
     }
     pb.end = pkt.end; // link padding is not part of the packet
-    if (pkt.isUdp && isSvrPiece(pkt)) {
-      this.piece(pb, pkt, iface); // 6.5: a piece of a packet a peer cut for the path
-      return;
-    }
+    // 6.5: a piece of a packet a peer cut for the path (a receive offload may have merged several).
+    const piece = pkt.isUdp && isSvrPiece(pkt);
     const family = SessionTable.keyOfPacket(pkt, ctx.ifaceVlan[iface], iface, ctx.key, 0);
     const wing = family === 0 ? -1 : ctx.sessions.lookup(family, ctx.key, 0);
-    if (pb.gsoSize > 0 && this.mustSegment(wing)) {
+    if (pb.gsoSize > 0 && (piece || this.mustSegment(wing))) {
       this.segment(pb, pkt, iface);
+      return;
+    }
+    if (piece) {
+      this.piece(pb, pkt, iface);
       return;
     }
     if (wing >= 0) {

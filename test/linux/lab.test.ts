@@ -128,6 +128,35 @@ test('[R-6.6-a] ping through svr: ICMP echo sessions answered', { skip }, () => 
   assert.match(out, /3 packets transmitted, 3 received/);
 });
 
+test('6.5 large datagrams: a 4000-byte ping and 8000-byte iperf3 UDP datagrams, fragmented by the client, cross svr in pieces', {
+  skip,
+  timeout: 30_000,
+}, () => {
+  const out = client(['ping', '-c', '3', '-i', '0.2', '-s', '4000', '-W', '2', lab.serverAddress]);
+  assert.match(out, /3 packets transmitted, 3 received/);
+  const udp = JSON.parse(
+    client([
+      'iperf3',
+      '-c',
+      lab.serverAddress,
+      '-u',
+      '-l',
+      '8000',
+      '-b',
+      '20M',
+      '-t',
+      '2',
+      '-J',
+      '--connect-timeout',
+      '3000',
+    ]),
+  ) as { end: { sum: { packets: number; lost_packets: number } } };
+  assert.ok(udp.end.sum.packets > 300, `${udp.end.sum.packets} datagrams`);
+  assert.ok(udp.end.sum.lost_packets / udp.end.sum.packets < 0.05, `lost ${udp.end.sum.lost_packets}`);
+  const east = routerStatus('east').stats;
+  assert.ok((east.piecesSent ?? 0) > 600, `East sent ${east.piecesSent} pieces`);
+});
+
 test('[R-6.6-a] 6.6 traceroute through svr, UDP, TCP and ICMP: East, then West (or the NAT and carrier routers of its path), then the server, each once', {
   skip,
   timeout: 60_000,
