@@ -50,7 +50,7 @@ function fibFigures(): Figures {
     tenants: [{ name: 'engineering', description: undefined }],
     services,
     servicePolicies: [],
-    securityPolicies: [{ name: 'none', encryption: 'none' }],
+    securityPolicies: [{ name: 'none', encryption: 'none', rekeySeconds: 0 }],
     routers: [
       {
         name: 'r',

@@ -74,6 +74,10 @@ export enum DropReason {
   NotForRouter,
   /** 6.6: ICMP errors carried back along sessions beyond the router's rate (RFC 1812 4.3.2.8). */
   IcmpRateLimited,
+  /** 4.6.6, D-9: payload encryption. */
+  PayloadKeyMissing,
+  PayloadKeyMalformed,
+  PayloadBadCiphertext,
   TcpNotSyn,
   UnknownService,
   DnsFailed,
@@ -208,6 +212,9 @@ export const DROP_REASONS: readonly DropReasonInfo[] = [
     false,
     'more ICMP errors to carry back along sessions than the rate allows',
   ),
+  info('payload-key-missing', '4.6.6', false, 'an encrypted session with no payload key here'),
+  info('payload-key-malformed', '7.4.15', true, 'TLV 45 does not hold a session key'),
+  info('payload-bad-ciphertext', 'D-9', true, 'an encrypted payload whose length or padding is wrong'),
   info('tcp-not-syn', '3.7', false, "a TCP packet without a session that is not a SYN can't start one"),
   info('unknown-service', '4.6.5.1', false, 'metadata names a service this router does not know'),
   info('dns-failed', '3.3', false, "the service's name did not resolve for the dns egress action"),

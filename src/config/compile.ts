@@ -48,7 +48,11 @@ export interface Reporter {
 }
 
 /** The security policy every authority has, configured or not: no payload encryption (4.6.6). */
-export const BUILTIN_SECURITY_POLICY: SecurityPolicyModel = { name: 'none', encryption: 'none' };
+export const BUILTIN_SECURITY_POLICY: SecurityPolicyModel = {
+  name: 'none',
+  encryption: 'none',
+  rekeySeconds: 0,
+};
 
 /** Edits (insert, delete, substitute, swap two neighbours) from `a` to `b`: typos of keys and names. */
 function editDistance(a: string, b: string): number {
@@ -196,7 +200,7 @@ export function compileConfig(raw: RawConfig, r: Reporter): AuthorityModel {
         ['securityPolicies', i, 'encryption'],
         `expected encryption "none" for the built-in security policy "none", got "${p.encryption}"`,
       );
-    securityPolicies.push({ name: p.name, encryption: p.encryption });
+    securityPolicies.push({ name: p.name, encryption: p.encryption, rekeySeconds: p.rekeySeconds });
   });
   if (!securityPolicyNames.has(BUILTIN_SECURITY_POLICY.name)) {
     securityPolicyNames.add(BUILTIN_SECURITY_POLICY.name, ['securityPolicies']);
@@ -228,6 +232,13 @@ export function compileConfig(raw: RawConfig, r: Reporter): AuthorityModel {
       r.error(
         at('securityPolicy'),
         `expected a defined security policy, got "${s.securityPolicy}"${suggestion(s.securityPolicy, securityPolicyNames.names())}`,
+      );
+    // 4.6.6, 7.4.15: the session key travels in metadata, which must then be encrypted.
+    const enc = securityPolicies.find((p) => p.name === s.securityPolicy)?.encryption ?? 'none';
+    if (enc !== 'none' && raw.authority.security.metadataCipher === 'none')
+      r.error(
+        at('securityPolicy'),
+        `security policy "${s.securityPolicy}" encrypts payload, whose key travels in metadata: expected authority.security.metadataCipher other than none`,
       );
     // Ports belong to TCP and UDP (4.6.5.1); ICMP has none and "any" would mix both meanings.
     if (s.ports.length > 0 && (s.protocol === 'icmp' || s.protocol === 'any'))

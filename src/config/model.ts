@@ -132,6 +132,8 @@ export interface ServicePolicyModel {
 export interface SecurityPolicyModel {
   readonly name: string;
   readonly encryption: 'none' | 'aes-cbc-128' | 'aes-cbc-256' | 'adaptive';
+  /** 4.6.6, 7.4.15: the ingress gives an encrypted session a new key this often; 0: never. */
+  readonly rekeySeconds: number;
 }
 
 export interface InterfaceAddress {

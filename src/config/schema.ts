@@ -373,6 +373,9 @@ const securityPolicy = mapping(
     encryption: oneOf(['none', 'aes-cbc-128', 'aes-cbc-256', 'adaptive']).describe(
       'Payload encryption of sessions (4.6.6, 6.4, D-9).',
     ),
+    rekeySeconds: intIn(0, 31_536_000, 'an integer number of seconds 0-31536000')
+      .default(0)
+      .describe('Give each encrypted session a new key this often (4.6.6, 7.4.15); 0: never.'),
   },
   'a mapping with name and encryption',
 );

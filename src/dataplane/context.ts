@@ -5,6 +5,7 @@ import { PacketBuffer } from '../base/packet-buffer.js';
 import type { Random } from '../base/random.js';
 import type { Scheduler } from '../base/scheduler.js';
 import type { AuthorityModel, RouterModel } from '../config/model.js';
+import type { PayloadCipher } from '../crypto/payload-cipher.js';
 import type { PeerKey, PeerKeyStore } from '../crypto/peer-keys.js';
 import type { Driver } from '../drivers/driver.js';
 import { Fib, type FibService } from '../policy/fib.js';
@@ -40,6 +41,14 @@ export enum Flag {
   TcpAsUdpForward = 1024,
   /** 4.2.7, 4.6.3: the path the reverse wing leaves on carries it as UDP (TLV 12 came in). */
   TcpAsUdpReverse = 2048,
+  /** 4.6.6, D-9: the session's payload is encrypted between its ingress and egress (a key is held). */
+  PayloadEncrypted = 4096,
+  /** At the ingress: the egress confirmed (TLV 11 in reverse metadata) that replies come encrypted. */
+  ReverseEncrypted = 8192,
+  /** 6.4: an adaptive session whose client has not sent payload yet (undecided). */
+  AdaptivePending = 16384,
+  /** 7.4.15 at the egress: a new payload key arrived; the next reply echoes it in metadata. */
+  KeyEchoOwed = 32768,
 }
 
 /** 4.2.7: does a wing's packets leave on a path that carries the TCP session as UDP? */
@@ -63,6 +72,12 @@ export interface TransitInfo {
   readonly sourceNat: number | undefined;
   readonly securityPolicy: string;
   reverseContext: TransitInfo['context'] | undefined;
+  /** 4.6.6: the session's payload key (TLV 45) as received, passed on untouched. */
+  securityKey: string | undefined;
+  /** The next router said (TLV 11 in reverse metadata) that replies come encrypted. */
+  reverseEncrypted: boolean;
+  /** The key the next router echoed in reverse metadata (7.4.15), passed back on. */
+  reverseKey: string | undefined;
 }
 
 /** Counters beyond drops, for `show` commands, metrics and the demo. */
@@ -148,6 +163,10 @@ export class DataPlaneContext {
   readonly byContext = new Map<string, number>();
   /** 2.10: when each reversed five-tuple last asked its peer for metadata (one request a second). */
   readonly metadataRequests = new Map<string, number>();
+  /** 4.6.6: payload keys of encrypted sessions this router starts or ends (payload-encryption.ts). */
+  readonly payloadKeys = new Map<number, PayloadCipher>();
+  /** At an ingress that rekeyed: the key replies still come in until the egress echoes the new one. */
+  readonly payloadRxKeys = new Map<number, PayloadCipher>();
   /** 6.6: ICMP errors carried or made again in the current second (icmp-errors.ts). */
   readonly icmpRate = { second: -1, count: 0 };
   private readonly contextOf = new Map<number, string>();
@@ -321,6 +340,8 @@ export class DataPlaneContext {
       this.natPorts.release(k[1], k[2] & 0xffff);
     }
     this.transit.delete(id);
+    this.payloadKeys.delete(id);
+    this.payloadRxKeys.delete(id);
     const k = this.contextOf.get(id);
     if (k !== undefined) {
       this.contextOf.delete(id);

@@ -34,6 +34,14 @@ import { sendDisableForwardMetadata, sendIcmpError, sendMetadataAlone } from './
 import { errorToPeer, icmpErrorLocation, relayIcmpError } from './icmp-errors.js';
 import { contextOfMetadata, forwardMetadata, reverseMetadata } from './metadata-build.js';
 import { markMetadata, markPacket, pathMetricsReceived, startColours } from './path-metrics.js';
+import {
+  adaptiveDecides,
+  decryptPayload,
+  encryptPayload,
+  learnSessionKey,
+  rekeyIfDue,
+  sessionPolicy,
+} from './payload-encryption.js';
 import { moveSession } from './session-move.js';
 import { fragmentForLan, isSvrPiece, sendInPieces } from './svr-fragments.js';
 
@@ -121,7 +129,14 @@ export class DataPlane {
     if (this.signatureLength(false) > 0) return true;
     if (this.ctx.paths.paths[s.outPath(wing)]?.metrics.due) return true; // 7.3.7: a mark for one packet
     // 4.2.7: each segment of a TCP session crossing as UDP is transformed on its own.
-    const f = Flag.ForwardMetadata | Flag.ReverseMetadata | Flag.TcpAsUdpForward | Flag.TcpAsUdpReverse;
+    // 4.6.6: so is each segment of an encrypted session.
+    const f =
+      Flag.ForwardMetadata |
+      Flag.ReverseMetadata |
+      Flag.TcpAsUdpForward |
+      Flag.TcpAsUdpReverse |
+      Flag.PayloadEncrypted |
+      Flag.AdaptivePending;
     return (s.flags(wing >>> 1) & f) !== 0;
   }
 
@@ -248,6 +263,12 @@ export class DataPlane {
         if (t && rc) t.reverseContext = rc;
       }
       if (findTlv(md, TlvType.DisableForwardMetadata)) flags &= ~Flag.ForwardMetadata; // 3.7.7
+      const keyed = this.payloadMetadata(md, id, wing, flags);
+      if (typeof keyed === 'object') {
+        ctx.drop(pb, keyed.reason, true, { session: id });
+        return;
+      }
+      flags = keyed;
       const pm = decoded ? undefined : findTlv(md, TlvType.PathMetrics);
       if (pm && inPs) {
         pathMetricsReceived(this, inPs, pm, wing);
@@ -296,6 +317,16 @@ export class DataPlane {
       s.setFlags(id, flags | Flag.DisableSent);
       sendDisableForwardMetadata(this, id);
     }
+    // 4.6.6: leaving SVR, an encrypted payload is decrypted (replies once the egress said so).
+    const sealed = (wing & 1) === 0 ? Flag.PayloadEncrypted : Flag.ReverseEncrypted;
+    if (s.outPath(wing) < 0 && flags & sealed && !(flags & Flag.IcmpInUdp) && pkt.payloadLength > 0) {
+      const d = decryptPayload(ctx, pb, pkt, id, (wing & 1) === 1);
+      if (d) {
+        ctx.drop(pb, d, true, { path: inPath, session: id });
+        return;
+      }
+      changed = true;
+    }
     if (flags & Flag.IcmpInUdp && s.outPath(wing) < 0 && pkt.isUdp) {
       // 6.6: leaving SVR, the ICMP message comes out of its UDP header.
       const r = udpToIcmp(pb, pkt);
@@ -322,6 +353,20 @@ export class DataPlane {
       ctx.drop(pb, DropReason.TtlExpired);
       return;
     }
+    if (s.inPath(wing) < 0 && (pkt.isTcp || pkt.isUdp) && pkt.payloadLength > 0) {
+      // 6.4: an adaptive session's first payload from the client decides.
+      if ((wing & 1) === 0 && s.flags(id) & Flag.AdaptivePending) adaptiveDecides(ctx, id, pkt);
+      // 4.6.6, D-9: from a LAN into SVR, the payload of an encrypted session is encrypted.
+      if (s.flags(id) & Flag.PayloadEncrypted) {
+        if ((wing & 1) === 0) rekeyIfDue(ctx, id); // 7.4.15
+        const e = encryptPayload(ctx, pb, pkt, id);
+        if (e) {
+          ctx.drop(pb, e);
+          return;
+        }
+        changed = true;
+      }
+    }
     const outPath = s.outPath(wing);
     const path = ctx.paths.paths[outPath];
     let keyId = s.outKeyId(wing);
@@ -334,7 +379,14 @@ export class DataPlane {
     }
     let flags = s.flags(id);
     let needMd =
-      (wing & 1) === 0 ? (flags & Flag.ForwardMetadata) !== 0 : (flags & Flag.ReverseMetadata) !== 0;
+      (wing & 1) === 0
+        ? (flags & Flag.ForwardMetadata) !== 0
+        : (flags & (Flag.ReverseMetadata | Flag.KeyEchoOwed)) !== 0;
+    // 7.4.15: the egress echoes a new key once, in the reply that first carries it.
+    if ((wing & 1) === 1 && flags & Flag.KeyEchoOwed) {
+      flags &= ~Flag.KeyEchoOwed;
+      s.setFlags(id, flags);
+    }
     if (
       needMd &&
       (wing & 1) === 0 &&
@@ -352,8 +404,11 @@ export class DataPlane {
     if (path !== undefined && path.mtu > 0 && path.mtu < mtu) mtu = path.mtu; // 5.1.4
     const signature = this.signatureLength(false);
     const room = mtu - signature - 12;
-    if (pkt.isTcp && pkt.tcp.syn) clampTcpMss(pkt, room - (pkt.l4Offset - pkt.start) - 20);
-    else if (
+    if (pkt.isTcp && pkt.tcp.syn) {
+      // 4.6.6, D-9: an encrypted segment grows by an IV and up to a block of padding.
+      const sealed = sessionPolicy(ctx, s.service(id)) === 'none' ? 0 : 32;
+      clampTcpMss(pkt, room - sealed - (pkt.l4Offset - pkt.start) - 20);
+    } else if (
       !needMd &&
       (pb.gsoSize > 0 ? pkt.payloadOffset - pkt.start + pb.gsoSize : pkt.length) + signature > mtu
     ) {
@@ -479,6 +534,48 @@ export class DataPlane {
     const s = ctx.sessions;
     if (s.inPath(wing) >= 0) errorToPeer(this, pkt, wing, kind, mtu);
     else sendIcmpError(ctx, pkt, ctx.nextHops.get(s.nextHop(wing ^ 1)).iface, kind, mtu);
+  }
+
+  /**
+   * 4.6.6, 6.4: what metadata says about payload encryption. From upstream, TLV 45 gives the key
+   * (an egress keeps it and confirms in reverse metadata; a transit passes it on); from
+   * downstream, TLV 11 says replies come encrypted. The session's flags, or why the key is refused.
+   */
+  private payloadMetadata(
+    md: DecodedMetadata,
+    id: number,
+    wing: number,
+    flags: number,
+  ): number | { reason: DropReason } {
+    const ctx = this.ctx;
+    const t = ctx.transit.get(id);
+    if ((wing & 1) === 0) {
+      const k = findTlv(md, TlvType.SecurityKey);
+      if (!k) return flags;
+      if (t) {
+        if (t.securityKey !== k.key) flags |= Flag.ForwardMetadata; // on with the next packet
+        t.securityKey = k.key;
+        return flags;
+      }
+      const fresh = ctx.payloadKeys.get(id)?.toPem() !== k.key;
+      const r = learnSessionKey(ctx, id, k.key);
+      if (r) return { reason: r };
+      // Confirmed in reverse metadata with the next reply, whatever the handshake says (7.4.15).
+      return flags | Flag.PayloadEncrypted | (fresh ? Flag.KeyEchoOwed : 0);
+    }
+    const sealed = findTlv(md, TlvType.SessionEncrypted) !== undefined;
+    const echo = findTlv(md, TlvType.SecurityKey)?.key;
+    if (t) {
+      // Passed back with the next reply when it says something new.
+      if ((sealed && !t.reverseEncrypted) || (echo !== undefined && echo !== t.reverseKey))
+        flags |= Flag.ReverseMetadata;
+      if (sealed) t.reverseEncrypted = true;
+      if (echo !== undefined) t.reverseKey = echo;
+      return flags;
+    }
+    // 7.4.15: the egress took the new key: replies from here on come under it.
+    if (echo !== undefined && echo === ctx.payloadKeys.get(id)?.toPem()) ctx.payloadRxKeys.delete(id);
+    return sealed ? flags | Flag.ReverseEncrypted : flags;
   }
 
   /** 6.5: a piece of a packet a peer cut for its path: held until the packet is whole (SD-41). */

@@ -24,6 +24,7 @@ import { carrierWing, icmpErrorFromNetwork, icmpErrorLocation, relayIcmpError } 
 import { contextKey, contextOfMetadata } from './metadata-build.js';
 import { pathMetricsFirstPacket } from './path-metrics.js';
 import type { PathState } from './paths.js';
+import { decryptPayload, learnSessionKey, newSessionKey, sessionPolicy } from './payload-encryption.js';
 import { nextHopToward, pathNextHop, routeHop } from './routing.js';
 import { acceptMove } from './session-move.js';
 import { answerProbe } from './tcp-probe.js';
@@ -191,6 +192,7 @@ export function newSession(dp: DataPlane, pb: PacketBuffer, pkt: IpPacket, iface
     sourceNat: undefined,
     uuid: newUuid(ctx),
     fromPeer: undefined,
+    securityKey: undefined,
   });
 }
 
@@ -310,6 +312,11 @@ function ingressFirstPacket(
     ctx.wayports.release(path.model.id, pair);
     return -id;
   }
+  // 4.6.6: the ingress owns the session's payload key; 6.4: adaptive decides on the payload.
+  const policy = sessionPolicy(ctx, svc.index);
+  if (policy === 'aes-cbc-128' || policy === 'aes-cbc-256') newSessionKey(ctx, id, policy);
+  else if (policy === 'adaptive' && (pkt.isTcp || pkt.isUdp))
+    ctx.sessions.setFlags(id, ctx.sessions.flags(id) | Flag.AdaptivePending);
   planDeltas(ctx, id);
   path.activeSessions++;
   ctx.stats.sessionsCreated++;
@@ -511,6 +518,9 @@ function peerFirstPacket(
       sourceNat: nat,
       securityPolicy: findTlv(md, TlvType.SecurityPolicy)?.name ?? 'none',
       reverseContext: undefined,
+      securityKey: findTlv(md, TlvType.SecurityKey)?.key,
+      reverseEncrypted: false,
+      reverseKey: undefined,
     });
     if (t) ctx.drop(pb, t);
     return;
@@ -523,6 +533,7 @@ function peerFirstPacket(
     sourceNat: nat,
     uuid,
     fromPeer: from,
+    securityKey: findTlv(md, TlvType.SecurityKey)?.key,
   });
 }
 
@@ -598,6 +609,8 @@ interface EgressRequest {
   readonly uuid: Uint8Array;
   /** The path and key of the peer the session came from; undefined for a local service session. */
   readonly fromPeer: PeerOrigin | undefined;
+  /** 4.6.6: TLV 45, the payload key the ingress chose for the session. */
+  readonly securityKey: string | undefined;
 }
 
 /** The peer path a session arrived on, the key it uses, and whether it crossed as UDP (4.6.3). */
@@ -748,6 +761,16 @@ function installEgress(
   ctx.rememberContext(id, contextKey(c, ctx.tenants.name(req.tenant) || 'global'));
   // The rest of 3.7.2.4: out of UDP for ICMP (6.6), original addresses restored, delivered.
   const s = ctx.sessions;
+  if (req.securityKey !== undefined) {
+    // 4.6.6: the session's payload is encrypted; this router decrypts toward its LAN.
+    const k = learnSessionKey(ctx, id, req.securityKey);
+    const clear = pkt.payloadLength === 0 || (flags & Flag.IcmpInUdp) !== 0; // ICMP is not encrypted
+    const d = k || (clear ? DropReason.None : decryptPayload(ctx, pb, pkt, id));
+    if (d) {
+      ctx.drop(pb, d, true, { session: id });
+      return;
+    }
+  }
   if (pkt.isTcp) s.trackTcp(id * 2, pkt.tcp.flags);
   s.touch(id * 2, pkt.length);
   if (flags & Flag.IcmpInUdp && pkt.isUdp) {

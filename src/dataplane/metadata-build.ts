@@ -127,6 +127,9 @@ export function forwardMetadata(ctx: DataPlaneContext, id: number): Metadata {
   if (sourceNat !== undefined) tlvs.push({ type: TlvType.SourceNatV4, address: sourceNat });
   // 4.2.7: the path this leaves on carries the TCP session as UDP.
   if (s.flags(id) & Flag.TcpAsUdpForward) tlvs.push({ type: TlvType.TcpSynPacket });
+  // 4.6.6, 7.4.8, 7.4.15: the payload is encrypted, and the key goes end to end.
+  const key = transit ? transit.securityKey : ctx.payloadKeys.get(id)?.toPem();
+  if (key !== undefined) tlvs.push({ type: TlvType.SessionEncrypted }, { type: TlvType.SecurityKey, key });
   return { tlvs };
 }
 
@@ -152,6 +155,12 @@ export function reverseMetadata(ctx: DataPlaneContext, id: number): Metadata {
   ];
   // 4.6.3: the reverse direction crosses as UDP too, and says so.
   if (s.flags(id) & Flag.TcpAsUdpReverse) tlvs.push({ type: TlvType.TcpSynPacket });
+  // 6.4, 7.4.8: replies are encrypted from this packet on (the egress, or passed on by a transit);
+  // 7.4.15: with the key they use, so the ingress knows when a new key has taken over.
+  if (transit ? transit.reverseEncrypted : (s.flags(id) & Flag.PayloadEncrypted) !== 0)
+    tlvs.push({ type: TlvType.SessionEncrypted });
+  const echo = transit ? transit.reverseKey : ctx.payloadKeys.get(id)?.toPem();
+  if (echo !== undefined) tlvs.push({ type: TlvType.SecurityKey, key: echo });
   return { tlvs };
 }
 

@@ -364,7 +364,7 @@ test('services name defined service and security policies; "none" is built in', 
     't.yaml',
   );
   assert.ok(r.ok);
-  assert.deepEqual(r.config.securityPolicies, [{ name: 'none', encryption: 'none' }]);
+  assert.deepEqual(r.config.securityPolicies, [{ name: 'none', encryption: 'none', rekeySeconds: 0 }]);
   oneError(
     edit(['routers:\n', 'securityPolicies: [{ name: none, encryption: aes-cbc-256 }]\nrouters:\n']),
     'aes-cbc-256',

@@ -67,7 +67,7 @@ test('figure2.yaml: the authority, its security definitions (Figure 7) and secti
   assert.equal(p.defaultVectorCost, 0);
   assert.equal(p.loadBalancing, 'best-quality');
   assert.equal(p.bestEffort, false);
-  assert.deepEqual(c.securityPolicies, [{ name: 'none', encryption: 'none' }]);
+  assert.deepEqual(c.securityPolicies, [{ name: 'none', encryption: 'none', rekeySeconds: 0 }]);
 });
 
 test('figure2.yaml: east has 5 interfaces, VLAN 2 is engineering (3.7.1.1), wayports and defaults', () => {
@@ -196,7 +196,11 @@ test('chain3.yaml: three routers in a line (3.7.8); path ids count across peers'
     { lo: 80, hi: 80 },
     { lo: 443, hi: 443 },
   ]);
-  assert.deepEqual(c.securityPolicies, [{ name: 'none', encryption: 'none' }], 'the built-in "none" policy');
+  assert.deepEqual(
+    c.securityPolicies,
+    [{ name: 'none', encryption: 'none', rekeySeconds: 0 }],
+    'the built-in "none" policy',
+  );
   assert.equal(c.servicePolicies.length, 0);
 });
 

@@ -190,7 +190,7 @@ function authority(services: ServiceModel[], routes: string[]): AuthorityModel {
     tenants: TENANTS.map((name) => ({ name, description: undefined })),
     services,
     servicePolicies: [],
-    securityPolicies: [{ name: 'none', encryption: 'none' }],
+    securityPolicies: [{ name: 'none', encryption: 'none', rekeySeconds: 0 }],
     routers: [router],
   };
 }
