@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -411,4 +411,36 @@ test('[R-4.2.7-a] [R-4.6.3-a] 2.4 with --middlebox: the routers find the firewal
   assert.ok(east.paths.find((p) => p.vector === 'mpls')?.tcpAsUdp);
   assert.equal(east.drops['hmac-mismatch'] ?? 0, 0);
   assert.equal(routerStatus('west').drops['hmac-mismatch'] ?? 0, 0);
+});
+
+test('4.6.6 payload encryption on Linux: with the lab service under an AES-256 policy, curl gets 1 MB byte for byte and iperf3 TCP runs', {
+  skip,
+  timeout: 90_000,
+}, async () => {
+  // The last test: the lab comes up again with figure2.yaml's lab service encrypting payload.
+  const config = join(tmpdir(), `svr-sealed-${process.pid}.yaml`);
+  const text = readFileSync(join(process.cwd(), 'examples', 'figure2.yaml'), 'utf8')
+    .replace(
+      'securityPolicies:\n  - name: none\n    encryption: none\n',
+      'securityPolicies:\n  - name: none\n    encryption: none\n  - name: sealed\n    encryption: aes-cbc-256\n',
+    )
+    .replace(
+      '    addresses: [172.15.11.80/32]\n    protocol: any\n',
+      '    addresses: [172.15.11.80/32]\n    protocol: any\n    securityPolicy: sealed\n',
+    );
+  writeFileSync(config, text);
+  try {
+    labDown({ dir });
+    lab = await labUp({ topology: 'figure2', config, dir, waitSeconds: 30 });
+    const out = join(dir, 'download-sealed.bin');
+    client(['curl', '-sS', '-m', '20', '-o', out, `${lab.serverUrl}big.bin`]);
+    assert.deepEqual(readFileSync(out), readFileSync(join(dir, 'www', 'big.bin')));
+    const tcp = JSON.parse(
+      client(['iperf3', '-c', lab.serverAddress, '-t', '2', '-J', '--connect-timeout', '3000']),
+    ) as { end: { sum_received: { bytes: number } } };
+    assert.ok(tcp.end.sum_received.bytes > 1_000_000, `TCP moved ${tcp.end.sum_received.bytes} bytes`);
+    for (const name of ['east', 'west']) assert.deepEqual(routerStatus(name).drops, {}, name);
+  } finally {
+    rmSync(config, { force: true });
+  }
 });
