@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { sinkServer } from '../src/emu/servers.js';
+import { echoServer, sinkServer } from '../src/emu/servers.js';
 import type { Figure2 } from '../src/emu/topologies.js';
 
 /**
@@ -43,4 +43,35 @@ export function steadyUpload(
         for (let i = 0; i < size; i += 101) assert.equal(got[k * size + i], (k * mul + i) & 0xff);
     },
   };
+}
+
+/**
+ * An echo through Figure 2 (client to github, SSH): `parts` sent 300 ms apart, all of it back
+ * byte for byte, and the connection never reset.
+ */
+export function echoThrough(f: Figure2, parts: Uint8Array[]): void {
+  echoServer(f.github, 22);
+  const c = f.client.tcpConnect('172.15.11.23', 22);
+  let closed: string | undefined = 'open';
+  c.onClose = (e) => {
+    closed = e;
+  };
+  let total = 0;
+  for (const [i, p] of parts.entries()) {
+    if (i > 0) f.net.run(300);
+    c.send(p);
+    total += p.length;
+  }
+  assert.ok(
+    f.net.runUntil(() => c.bytesReceived === total, 30_000),
+    `${c.bytesReceived} of ${total} back`,
+  );
+  const all = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    all.set(p, at);
+    at += p.length;
+  }
+  assert.ok(Buffer.from(c.received()).equals(Buffer.from(all)), 'byte for byte');
+  assert.equal(closed, 'open', 'no reset');
 }

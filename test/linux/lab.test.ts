@@ -52,6 +52,24 @@ after(() => {
 
 const client = (argv: string[], timeoutMs = 30_000) => inNs(lab.clientNamespace, argv, { timeoutMs });
 
+/** iperf3 from the client to the server for 2 s (`extra`: -u, -b, -l ...), its JSON report. */
+function iperf<T>(extra: string[] = []): T {
+  return JSON.parse(
+    client(['iperf3', '-c', lab.serverAddress, ...extra, '-t', '2', '-J', '--connect-timeout', '3000']),
+  ) as T;
+}
+type TcpReport = { end: { sum_received: { bytes: number } } };
+type UdpReport = { end: { sum: { packets: number; lost_packets: number } } };
+
+/** curl's copy of the server's 1 MB file is byte-exact, and 2 s of iperf3 TCP move over 1 MB. */
+function curlAndIperf(name: string): void {
+  const out = join(dir, name);
+  client(['curl', '-sS', '-m', '20', '-o', out, `${lab.serverUrl}big.bin`]);
+  assert.deepEqual(readFileSync(out), readFileSync(join(dir, 'www', 'big.bin')));
+  const tcp = iperf<TcpReport>();
+  assert.ok(tcp.end.sum_received.bytes > 1_000_000, `TCP moved ${tcp.end.sum_received.bytes} bytes`);
+}
+
 const routerStatus = (name: string) => {
   const r = lab.routers.find((x) => x.name === name);
   assert.ok(r);
@@ -98,27 +116,9 @@ test('[R-3.7-a] curl through svr: a page and 1 MB byte for byte from the server 
 });
 
 test('iperf3 TCP and UDP through svr', { skip }, () => {
-  const tcp = JSON.parse(
-    client(['iperf3', '-c', lab.serverAddress, '-t', '2', '-J', '--connect-timeout', '3000']),
-  ) as {
-    end: { sum_received: { bytes: number; bits_per_second: number } };
-  };
+  const tcp = iperf<TcpReport>();
   assert.ok(tcp.end.sum_received.bytes > 1_000_000, `TCP moved ${tcp.end.sum_received.bytes} bytes`);
-  const udp = JSON.parse(
-    client([
-      'iperf3',
-      '-c',
-      lab.serverAddress,
-      '-u',
-      '-b',
-      '50M',
-      '-t',
-      '2',
-      '-J',
-      '--connect-timeout',
-      '3000',
-    ]),
-  ) as { end: { sum: { packets: number; lost_packets: number } } };
+  const udp = iperf<UdpReport>(['-u', '-b', '50M']);
   assert.ok(udp.end.sum.packets > 1000, `${udp.end.sum.packets} UDP packets`);
   assert.ok(udp.end.sum.lost_packets / udp.end.sum.packets < 0.05, `UDP loss ${udp.end.sum.lost_packets}`);
 });
@@ -134,23 +134,7 @@ test('6.5 large datagrams: a 4000-byte ping and 8000-byte iperf3 UDP datagrams, 
 }, () => {
   const out = client(['ping', '-c', '3', '-i', '0.2', '-s', '4000', '-W', '2', lab.serverAddress]);
   assert.match(out, /3 packets transmitted, 3 received/);
-  const udp = JSON.parse(
-    client([
-      'iperf3',
-      '-c',
-      lab.serverAddress,
-      '-u',
-      '-l',
-      '8000',
-      '-b',
-      '20M',
-      '-t',
-      '2',
-      '-J',
-      '--connect-timeout',
-      '3000',
-    ]),
-  ) as { end: { sum: { packets: number; lost_packets: number } } };
+  const udp = iperf<UdpReport>(['-u', '-l', '8000', '-b', '20M']);
   assert.ok(udp.end.sum.packets > 300, `${udp.end.sum.packets} datagrams`);
   assert.ok(udp.end.sum.lost_packets / udp.end.sum.packets < 0.05, `lost ${udp.end.sum.lost_packets}`);
   const east = routerStatus('east').stats;
@@ -400,13 +384,7 @@ test('[R-4.2.7-a] [R-4.6.3-a] 2.4 with --middlebox: the routers find the firewal
   while (Date.now() < until && !mpls()?.tcpAsUdp) await new Promise((r) => setTimeout(r, 250));
   assert.equal(mpls()?.tcpAsUdp, true, JSON.stringify(routerStatus('east').paths));
   assert.equal(routerStatus('east').paths.find((p) => p.vector === 'lte')?.tcpAsUdp, false);
-  const out = join(dir, 'download-mbox.bin');
-  client(['curl', '-sS', '-m', '20', '-o', out, `${lab.serverUrl}big.bin`]);
-  assert.deepEqual(readFileSync(out), readFileSync(join(dir, 'www', 'big.bin')));
-  const tcp = JSON.parse(
-    client(['iperf3', '-c', lab.serverAddress, '-t', '2', '-J', '--connect-timeout', '3000']),
-  ) as { end: { sum_received: { bytes: number } } };
-  assert.ok(tcp.end.sum_received.bytes > 1_000_000, `TCP moved ${tcp.end.sum_received.bytes} bytes`);
+  curlAndIperf('download-mbox.bin');
   const east = routerStatus('east');
   assert.ok(east.paths.find((p) => p.vector === 'mpls')?.tcpAsUdp);
   assert.equal(east.drops['hmac-mismatch'] ?? 0, 0);
@@ -432,13 +410,7 @@ test('4.6.6 payload encryption on Linux: with the lab service under an AES-256 p
   try {
     labDown({ dir });
     lab = await labUp({ topology: 'figure2', config, dir, waitSeconds: 30 });
-    const out = join(dir, 'download-sealed.bin');
-    client(['curl', '-sS', '-m', '20', '-o', out, `${lab.serverUrl}big.bin`]);
-    assert.deepEqual(readFileSync(out), readFileSync(join(dir, 'www', 'big.bin')));
-    const tcp = JSON.parse(
-      client(['iperf3', '-c', lab.serverAddress, '-t', '2', '-J', '--connect-timeout', '3000']),
-    ) as { end: { sum_received: { bytes: number } } };
-    assert.ok(tcp.end.sum_received.bytes > 1_000_000, `TCP moved ${tcp.end.sum_received.bytes} bytes`);
+    curlAndIperf('download-sealed.bin');
     for (const name of ['east', 'west']) assert.deepEqual(routerStatus(name).drops, {}, name);
   } finally {
     rmSync(config, { force: true });

@@ -7,6 +7,7 @@ import { echoServer } from '../../src/emu/servers.js';
 import { chain3, figure2 } from '../../src/emu/topologies.js';
 import { IpPacket } from '../../src/wire/packet.js';
 import { ROOT } from '../../testlib/cli.js';
+import { echoThrough } from '../../testlib/transfers.js';
 
 /**
  * 4.6.6 and 6.4 on the emulator: a service whose security policy encrypts has its sessions'
@@ -44,34 +45,12 @@ function inClear(cap: { packets: { data: Uint8Array }[] }, probe: Uint8Array): b
   return cap.packets.some((f) => Buffer.from(f.data).includes(p));
 }
 
-function echo(f: ReturnType<typeof figure2>, first: Uint8Array, rest: Uint8Array) {
-  echoServer(f.github, 22);
-  const c = f.client.tcpConnect('172.15.11.23', 22);
-  let closed: string | undefined = 'open';
-  c.onClose = (e) => {
-    closed = e;
-  };
-  c.send(first);
-  f.net.run(300);
-  c.send(rest);
-  const total = first.length + rest.length;
-  assert.ok(
-    f.net.runUntil(() => c.bytesReceived === total, 30_000),
-    `${c.bytesReceived} of ${total} back`,
-  );
-  const all = new Uint8Array(total);
-  all.set(first, 0);
-  all.set(rest, first.length);
-  assert.ok(Buffer.from(c.received()).equals(Buffer.from(all)), 'byte for byte');
-  assert.equal(closed, 'open', 'no reset');
-}
-
 test('4.6.6 required encryption (aes-cbc-256): an echo crosses Figure 2 with its payload encrypted both ways between East and West, and arrives byte for byte', () => {
   const f = figure2({ seed: 111, authority: figure2With('aes-cbc-256') });
   const cap = f.net.capture(f.segments.mpls);
   const first = data(3000, 1);
   const rest = data(100_000, 2);
-  echo(f, first, rest);
+  echoThrough(f, [first, rest]);
   for (const at of [100, 2000, 50_000, 90_000])
     assert.equal(inClear(cap, rest.subarray(at, at + 24)), false, `bytes at ${at} never in clear on MPLS`);
   const east = f.east.dataPlane.ctx;
@@ -94,7 +73,7 @@ test('6.4 "Adaptive Encryption with Client Hello": a TLS ClientHello as the firs
   const hello = data(300, 3);
   hello.set([22, 3, 1, 1, 40, 1], 0); // record: handshake, TLS 1.0 record version; ClientHello
   const rest = data(20_000, 4);
-  echo(f, hello, rest);
+  echoThrough(f, [hello, rest]);
   assert.equal(inClear(cap, rest.subarray(1000, 1024)), true, 'TLS protects itself: no second encryption');
   const east = f.east.dataPlane.ctx;
   const [id] = east.sessions.ids();
@@ -106,7 +85,7 @@ test('[R-4.2.1-d] 6.4 "Adaptive Encryption with data": the first payload is not 
   const cap = f.net.capture(f.segments.mpls);
   const first = data(500, 5);
   const rest = data(40_000, 6);
-  echo(f, first, rest);
+  echoThrough(f, [first, rest]);
   assert.equal(inClear(cap, first.subarray(100, 124)), false, 'the deciding packet is encrypted');
   assert.equal(inClear(cap, rest.subarray(30_000, 30_024)), false);
   const east = f.east.dataPlane.ctx;
