@@ -8,11 +8,16 @@ import type { DataPlaneContext } from './context.js';
  * table lives on the context (ctx.reassembly); this is the data plane's hook into it.
  */
 
-/** True when pb holds an IPv4 fragment (MF set or a non-zero offset): two bytes read, no allocation. */
+/**
+ * True when pb holds an IPv4 fragment (MF set or a non-zero offset) or an IPv6 packet whose
+ * header is followed by a Fragment header: a few bytes read, no allocation.
+ */
 export function isFragmentV4(pb: PacketBuffer): boolean {
   const b = pb.data;
   const o = pb.start;
-  return pb.end - o >= 20 && b[o] >> 4 === 4 && ((b[o + 6] & 0x3f) | b[o + 7]) !== 0;
+  if (pb.end - o < 20) return false;
+  const v = b[o] >> 4;
+  return v === 4 ? ((b[o + 6] & 0x3f) | b[o + 7]) !== 0 : v === 6 && pb.end - o >= 48 && b[o + 6] === 44;
 }
 
 const REASON: Record<Exclude<ReassemblyDrop, 'reassembly-timeout'>, DropReason> = {

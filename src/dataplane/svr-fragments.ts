@@ -240,8 +240,39 @@ function assemble(h: Held): PacketBuffer {
  * fragments no larger than the largest fragment seen of it; with DF set it is not (undefined).
  */
 export function fragmentForLan(pb: PacketBuffer, pkt: IpPacket, mtu: number): PacketBuffer[] | undefined {
-  if (pkt.version !== 4 || pkt.ip4.dontFragment) return undefined;
   const size = pb.fragmentLargest > 0 ? Math.min(mtu, pb.fragmentLargest) : mtu;
+  if (pkt.version === 6) {
+    // IPv6 routers do not fragment; a datagram its source sent in fragments leaves as it came.
+    return pb.fragmentLargest > 0 ? fragmentIpv6(pkt, size, pb.fragmentOriginalId) : undefined;
+  }
+  if (pkt.ip4.dontFragment) return undefined;
   const out = fragmentIpv4(pkt.b, pkt.start, pkt.end - pkt.start, size);
   return out?.map((f) => PacketBuffer.from(f));
+}
+
+/** RFC 8200 4.5: the packet (no extension headers kept) in fragments of at most `size` bytes. */
+function fragmentIpv6(pkt: IpPacket, size: number, id: number): PacketBuffer[] | undefined {
+  const room = (size - 48) & ~7;
+  const data = pkt.b.subarray(pkt.start + 40, pkt.end);
+  if (room < 8 || pkt.b[pkt.start + 6] === 44) return undefined;
+  const out: PacketBuffer[] = [];
+  for (let at = 0; at < data.length; at += room) {
+    const n = Math.min(room, data.length - at);
+    const f = new Uint8Array(48 + n);
+    f.set(pkt.b.subarray(pkt.start, pkt.start + 40), 0);
+    f[6] = 44;
+    f[4] = (8 + n) >> 8;
+    f[5] = 8 + n;
+    f[40] = pkt.b[pkt.start + 6]; // the next header the datagram had
+    const word = at | (at + n < data.length ? 1 : 0);
+    f[42] = word >> 8;
+    f[43] = word;
+    f[44] = id >>> 24;
+    f[45] = id >>> 16;
+    f[46] = id >>> 8;
+    f[47] = id;
+    f.set(data.subarray(at, at + n), 48);
+    out.push(PacketBuffer.from(f));
+  }
+  return out;
 }

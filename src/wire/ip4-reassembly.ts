@@ -95,6 +95,7 @@ export class Ipv4Reassembly {
    */
   add(b: Uint8Array, off: number, len: number, nowMs: number, scope = ''): AddResult {
     this.expire(nowMs);
+    if (len >= 48 && b[off] >> 4 === 6) return this.add6(b, off, len, nowMs, scope);
     if (len < 20) return this.count('reassembly-bad-length');
     const hl = (b[off] & 0x0f) << 2;
     const totalLength = readU16(b, off + 2);
@@ -135,6 +136,54 @@ export class Ipv4Reassembly {
       kind: 'complete',
       datagram: { packet: assemble(d.header, d.pieces, d.total), originalId: id, largestFragment: d.largest },
     };
+  }
+
+  /**
+   * An IPv6 fragment (RFC 8200 4.5) whose Fragment header follows the IPv6 header directly (the
+   * usual case; anything else is refused as a bad length). The same limits and overlap rule.
+   */
+  private add6(b: Uint8Array, off: number, len: number, nowMs: number, scope: string): AddResult {
+    if (b[off + 6] !== 44) return this.count('reassembly-bad-length');
+    const end = off + 40 + readU16(b, off + 4);
+    if (end > off + len) return this.count('reassembly-bad-length');
+    const fh = off + 40;
+    const word = readU16(b, fh + 2);
+    const at = word & 0xfff8;
+    const more = (word & 1) !== 0;
+    const n = end - fh - 8;
+    if (n <= 0 || (more && n % 8 !== 0) || at + n > MAX_DATAGRAM) return this.count('reassembly-bad-length');
+    const id = ((b[fh + 4] << 24) | (b[fh + 5] << 16) | (b[fh + 6] << 8) | b[fh + 7]) >>> 0;
+    const key = `${scope}/6/${b.subarray(off + 8, off + 40).join('.')}/${id}`;
+    let d = this.held.get(key);
+    if (!d) {
+      if (this.held.size >= this.limits.maxDatagrams) return this.count('reassembly-datagrams');
+      d = { firstSeenMs: nowMs, id, header: undefined, total: -1, bytes: 0, largest: 0, pieces: [] };
+      this.held.set(key, d);
+    }
+    if (this.heldBytes + n > this.limits.maxBytes) return this.discard(key, d, 'reassembly-memory');
+    for (const p of d.pieces)
+      if (at < p.at + p.data.length && p.at < at + n) return this.discard(key, d, 'reassembly-overlap');
+    if (!more) {
+      if (d.total >= 0 || d.pieces.some((p) => p.at + p.data.length > at + n))
+        return this.discard(key, d, 'reassembly-bad-length');
+      d.total = at + n;
+    } else if (d.total >= 0 && at + n > d.total) return this.discard(key, d, 'reassembly-bad-length');
+    if (at === 0) {
+      // The IPv6 header, its Next Header now the fragment's.
+      d.header = b.slice(off, off + 40);
+      d.header[6] = b[fh];
+    }
+    d.pieces.push({ at, data: b.slice(fh + 8, end) });
+    d.bytes += n;
+    this.heldBytes += n;
+    d.largest = Math.max(d.largest, end - off);
+    if (!d.header || d.total < 0 || d.bytes !== d.total) return PENDING;
+    this.remove(key, d);
+    const out = new Uint8Array(40 + d.total);
+    out.set(d.header);
+    for (const p of d.pieces) out.set(p.data, 40 + p.at);
+    writeU16(out, 4, d.total);
+    return { kind: 'complete', datagram: { packet: out, originalId: id, largestFragment: d.largest } };
   }
 
   /** Drop datagrams older than the timeout; call from a timer too, so memory returns when idle. */

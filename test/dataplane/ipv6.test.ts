@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { ipv6ToString } from '../../src/base/address.js';
 import { buildPacket } from '../../src/wire/builder.js';
 import { ICMP6_ECHO_REPLY, ICMP6_ECHO_REQUEST } from '../../src/wire/icmp.js';
+import { Ipv4Reassembly } from '../../src/wire/ip4-reassembly.js';
 import { payloadHasCookie } from '../../src/wire/metadata/insert.js';
 import { IpPacket } from '../../src/wire/packet.js';
 import { TCP_ACK, TCP_PSH, TCP_SYN } from '../../src/wire/tcp.js';
@@ -182,4 +183,58 @@ test("[R-6.6-a] IPv6: 6.6 a packet whose hop limit runs out at West: the time ex
   assert.equal(ipv6ToString(q.ip6.srcBytes()), C);
   assert.equal(q.srcPort, 4001);
   assert.equal(q.dstPort, 514);
+});
+
+test('6.5 IPv6: a 3000-byte datagram the client sent in IPv6 fragments is reassembled by East, crosses in pieces, and leaves West in fragments no larger than it came, byte for byte', () => {
+  const l = lab(V6);
+  const east = l.routers.get('east');
+  const west = l.routers.get('west');
+  assert.ok(east && west);
+  const payload = new Uint8Array(3000).map((_, i) => (i * 17) & 0xff);
+  const whole = buildPacket({
+    src: '2001:db8:10::5',
+    dst: '2001:db8:20::80',
+    l4: { protocol: 'udp', srcPort: 4002, dstPort: 514 },
+    payload,
+  });
+  // RFC 8200 4.5 by hand: a Fragment header after the IPv6 header, 1232 bytes of data a piece.
+  const data = whole.subarray(40);
+  const frags: Uint8Array[] = [];
+  for (let at = 0; at < data.length; at += 1232) {
+    const n = Math.min(1232, data.length - at);
+    const f = new Uint8Array(48 + n);
+    f.set(whole.subarray(0, 40));
+    f[6] = 44;
+    f[4] = (8 + n) >> 8;
+    f[5] = (8 + n) & 0xff;
+    f[40] = 17;
+    const word = at | (at + n < data.length ? 1 : 0);
+    f[42] = word >> 8;
+    f[43] = word & 0xff;
+    f[47] = 9; // identification 9
+    f.set(data.subarray(at, at + n), 48);
+    frags.push(f);
+  }
+  for (const f of [frags[2], frags[0], frags[1]]) east.driver.deliver(0, f);
+  const pieces = east.driver.take();
+  assert.ok(pieces.length >= 3, `${pieces.length} pieces from East`);
+  for (const p of pieces) west.driver.deliver(0, p.bytes);
+  const out = west.driver.take().filter((p) => p.iface === 1);
+  assert.ok(
+    out.length >= 3 && out.every((p) => p.bytes.length <= 1280),
+    out.map((p) => p.bytes.length).join(' '),
+  );
+  const table = new Ipv4Reassembly();
+  let done: Uint8Array | undefined;
+  for (const p of out) {
+    const r = table.add(p.bytes, 0, p.bytes.length, 0);
+    if (r.kind === 'complete') done = r.datagram.packet;
+  }
+  assert.ok(done, 'the fragments West sent make the datagram again');
+  const q = parsed(done);
+  assert.equal(ipv6ToString(q.ip6.srcBytes()), '2001:db8:10::5');
+  assert.equal(q.dstPort, 514);
+  assert.ok(Buffer.from(done.subarray(q.payloadOffset, q.end)).equals(Buffer.from(payload)));
+  assert.deepEqual(east.router.dataPlane.ctx.drops.snapshot(), {});
+  assert.deepEqual(west.router.dataPlane.ctx.drops.snapshot(), {});
 });
