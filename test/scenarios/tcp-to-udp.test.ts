@@ -190,3 +190,20 @@ test('2.4 re-probing: when the firewall goes away, the next round finds the path
   const [id] = f.east.dataPlane.ctx.sessions.ids();
   assert.equal(f.east.dataPlane.ctx.sessions.flags(id) & Flag.TcpAsUdpForward, 0);
 });
+
+test('[R-2.10-a] 2.10 with 4.2.7: West loses state while a TCP session crosses MPLS as UDP; it asks for metadata, East sends it in the carried form, the upload goes on', () => {
+  const f = figure2({ seed: 66, middlebox: true });
+  f.net.run(5000);
+  const up = steadyUpload(f, { chunks: 300, mul: 5 });
+  assert.ok(f.net.runUntil(() => up.sink.totalBytes() > 50_000, 20_000));
+  const ws = f.west.dataPlane.ctx.sessions;
+  for (const id of ws.ids()) ws.remove(id);
+  assert.ok(
+    f.net.runUntil(() => up.done(), 60_000),
+    `${up.sink.totalBytes()} bytes; west ${JSON.stringify(f.west.dataPlane.ctx.drops.snapshot())}`,
+  );
+  up.check();
+  assert.ok(f.west.events.recent('session').some((e) => e.code === 'metadata-requested'));
+  const [wid] = ws.ids();
+  assert.equal(ws.flags(wid) & Flag.TcpAsUdpReverse, Flag.TcpAsUdpReverse, 'recreated as crossing as UDP');
+});
