@@ -123,13 +123,25 @@ export interface DropReasonInfo {
   /** The draft asks for a security event to be noted when this happens. */
   readonly security: boolean;
   readonly text: string;
+  /**
+   * Not an attack, but an operator must hear of it (a refusal of legitimate-looking traffic:
+   * wayports exhausted, access denied, screens): logged as a rate-limited `refusal` event.
+   */
+  readonly notify: boolean;
 }
 
-const info = (code: string, section: string, security: boolean, text: string): DropReasonInfo => ({
+const info = (
+  code: string,
+  section: string,
+  security: boolean,
+  text: string,
+  notify = false,
+): DropReasonInfo => ({
   code,
   section,
   security,
   text,
+  notify,
 });
 
 /** Indexed by DropReason. */
@@ -184,7 +196,7 @@ export const DROP_REASONS: readonly DropReasonInfo[] = [
   info('not-udp', '4.6.3', false, 'operation needs a UDP packet'),
   info('metadata-not-present', '4.6.1', false, 'payload does not start with the metadata cookie'),
   info('no-route', '4.6.5', false, 'no service and no route match the destination'),
-  info('access-denied', '4.6.5.2', false, 'the tenant may not use the service (deny by default)'),
+  info('access-denied', '4.6.5.2', false, 'the tenant may not use the service (deny by default)', true),
   info('no-peer-path', '4.2.2', false, 'no usable peer path to the next-hop peer'),
   info('sla-not-met', '3.7.1.4', false, 'no peer path meets the service policy and best effort is off'),
   info(
@@ -192,9 +204,10 @@ export const DROP_REASONS: readonly DropReasonInfo[] = [
     '4.2.3',
     false,
     'every waypoint port pair of the path is in use or in its guard time',
+    true,
   ),
-  info('session-limit', '-', false, "the router's session limit is reached"),
-  info('tenant-session-limit', '-', false, "the tenant's session limit is reached"),
+  info('session-limit', '-', false, "the router's session limit is reached", true),
+  info('tenant-session-limit', '-', false, "the tenant's session limit is reached", true),
   info('session-loop', '3.7.2.5', true, 'a session with this UUID exists: the session loops'),
   info('session-key-in-use', '-', false, 'a wing of the new session matches a live session'),
   info(
@@ -218,7 +231,7 @@ export const DROP_REASONS: readonly DropReasonInfo[] = [
   info('tcp-not-syn', '3.7', false, "a TCP packet without a session that is not a SYN can't start one"),
   info('unknown-service', '4.6.5.1', false, 'metadata names a service this router does not know'),
   info('dns-failed', '3.3', false, "the service's name did not resolve for the dns egress action"),
-  info('nat-ports-exhausted', '3.7.1.5', false, 'no free port on the source NAT address'),
+  info('nat-ports-exhausted', '3.7.1.5', false, 'no free port on the source NAT address', true),
   info('mtu-exceeded', '6.5', false, 'too big for the path once signed; the sender was told the MTU'),
   info('reassembly-overlap', '6.5', true, 'overlapping IPv4 fragments: the whole datagram is dropped'),
   info('reassembly-bad-length', '6.5', false, 'IPv4 fragment with impossible length or offset'),

@@ -1,5 +1,5 @@
 import { type IpAddress, ipToString } from '../base/address.js';
-import { DropCounters, type DropReason } from '../base/drop-reason.js';
+import { DROP_REASONS, DropCounters, type DropReason } from '../base/drop-reason.js';
 import type { EventLog } from '../base/events.js';
 import { PacketBuffer } from '../base/packet-buffer.js';
 import type { Random } from '../base/random.js';
@@ -301,6 +301,7 @@ export class DataPlaneContext {
   ): void {
     this.drops.add(r);
     if (security) this.events.security(this.now(), r, detail);
+    else if (DROP_REASONS[r].notify) this.events.refusal(this.now(), r, detail);
     if (pb) this.driver.release(pb);
   }
 

@@ -344,6 +344,7 @@ export class SvrRouter {
   /** Session timers, once a second (3.7.6, D-10), and NAT keep-alives (6.3). */
   private tick(): void {
     this.dataPlane.expire();
+    this.events.flush(this.o.scheduler.now());
     this.keepAlives();
     this.quiescentMoves();
     for (const path of inlineSlaMisses(this.dataPlane.ctx)) this.markBelowSla(path); // 7.3.7, SD-48

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { dirname, join, resolve } from 'node:path';
+import type { RouterEvent } from '../../base/events.js';
 import { formatConfigError, loadConfigFile } from '../../config/load.js';
 import { loadRouterCredentials } from '../../crypto/certificates.js';
 import { LinuxRouter } from '../../runtime/linux-router.js';
@@ -61,10 +62,7 @@ export function runCommand(o: RunOptions): void {
       credentials,
       offloads: o.offloads,
       statusFile: o.statusFile ? resolve(o.statusFile) : undefined,
-      onEvent: o.quiet
-        ? undefined
-        : (e) =>
-            process.stdout.write(`${new Date(e.timeMs).toISOString()} ${e.kind} ${e.code}: ${e.message}\n`),
+      onEvent: o.quiet ? undefined : (e) => process.stdout.write(`${eventLine(e)}\n`),
     });
   } catch (e) {
     throw new CliError((e as Error).message);
@@ -105,4 +103,14 @@ function startProfile(file: string): (done: () => void) => void {
       if (!err) writeFileSync(file, JSON.stringify(r.profile));
       done();
     });
+}
+
+/** One event as a log line: time, kind, code, message, then the detail as key=value pairs. */
+function eventLine(e: RouterEvent): string {
+  const d = e.detail
+    ? Object.entries(e.detail)
+        .map(([k, v]) => ` ${k}=${v}`)
+        .join('')
+    : '';
+  return `${new Date(e.timeMs).toISOString()} ${e.kind} ${e.code}: ${e.message}${d}`;
 }
